@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AmbassadorsConfig(AppConfig):
+    name = "mutualise.ambassadors"
+    label = "ambassadors"
