@@ -27,7 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "govuk_frontend_django",
     "django_tasks",
-    "django_tasks.backends.database",
+    "django_tasks_db",
     "axes",
     "mutualise.core",
     "mutualise.organisations",
@@ -171,7 +171,7 @@ TASKS = {
     "default": {
         "BACKEND": "django_tasks.backends.immediate.ImmediateBackend"
         if ENV.mode == "test"
-        else "django_tasks.backends.database.DatabaseBackend"
+        else "django_tasks_db.backend.DatabaseBackend"
     }
 }
 
@@ -187,3 +187,4 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "INFO" if ENV.mode != "test" else "WARNING"},
     "loggers": {"django.security.DisallowedHost": {"level": "ERROR"}},
 }
+CSRF_FAILURE_VIEW = "mutualise.core.views.csrf_failure"

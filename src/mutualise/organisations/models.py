@@ -37,6 +37,10 @@ class LegalForm(models.TextChoices):
 
 class Organisation(models.Model):
     name = models.CharField(max_length=300)
+    reference = models.CharField(
+        max_length=40, blank=True, db_index=True,
+        help_text="The programme's own reference, e.g. org-001 in the generated world.",
+    )
     kind = models.CharField(max_length=32, choices=OrganisationKind.choices, db_index=True)
     legal_form = models.CharField(max_length=32, choices=LegalForm.choices, default=LegalForm.NONE)
     public_body_type = models.CharField(
