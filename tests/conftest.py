@@ -8,9 +8,9 @@ import tempfile
 os.environ.setdefault("MUTUALISE_MODE", "test")
 os.environ.setdefault("MUTUALISE_VAR_DIR", tempfile.mkdtemp(prefix="mutualise-test-var-"))
 
-import pytest  # noqa: E402
+import pytest
 
-from tests.factories import (  # noqa: E402
+from tests.factories import (
     JourneyFactory,
     OrganisationFactory,
     PublicBodyFactory,

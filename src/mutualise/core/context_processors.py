@@ -10,7 +10,9 @@ from mutualise.core.roles import Role
 
 def service(request: HttpRequest) -> dict[str, Any]:
     """Navigation links for the signed-in user's roles."""
-    user = request.user
+    user = getattr(request, "user", None)
+    if user is None:  # error pages raised before the auth middleware ran
+        return {"service_name": "Mutualise", "nav_links": []}
     links: list[dict[str, str]] = [{"text": "Evidence", "href": "/evidence/"}]
     if user.is_authenticated:
         roles = user.roles()  # type: ignore[union-attr]

@@ -36,7 +36,8 @@ class GovUKFormMixin:
                 described.append(f"id_{name}-hint")
             if self.is_bound and name in self.errors:  # type: ignore[attr-defined]
                 described.append(f"id_{name}-error")
-                widget.attrs["class"] = widget.attrs.get("class", "") + " " + css.split()[0] + "--error"
+                if css:  # radios and date parts style their errors in the template
+                    widget.attrs["class"] = css + " " + css.split()[0] + "--error"
                 widget.attrs["aria-invalid"] = "true"
             if described:
                 widget.attrs["aria-describedby"] = " ".join(described)
@@ -55,3 +56,55 @@ class SignInForm(GovUKFormMixin, AuthenticationForm):
         "invalid_login": "Enter a correct username and password. Both are case-sensitive.",
         "inactive": "This account is inactive.",
     }
+
+
+class DatePartsWidget(forms.MultiWidget):
+    """Day, month and year boxes (the GOV.UK date input); render with includes/date_field.html."""
+
+    govuk_date = True
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__([forms.TextInput(), forms.TextInput(), forms.TextInput()], attrs)
+
+    def decompress(self, value: Any) -> list[Any]:
+        if value:
+            return [value.day, value.month, value.year]
+        return [None, None, None]
+
+
+class GovUKDateField(forms.MultiValueField):
+    """A date typed as day, month and year, with GOV.UK error messages."""
+
+    widget = DatePartsWidget
+
+    def __init__(self, **kwargs: Any) -> None:
+        parts = (forms.CharField(), forms.CharField(), forms.CharField())
+        super().__init__(parts, require_all_fields=False, **kwargs)
+
+    def clean(self, value: Any) -> Any:
+        from datetime import date
+
+        values = list(value) if isinstance(value, list | tuple) else [None, None, None]
+        day, month, year = (str(v or "").strip() for v in (values + [None] * 3)[:3])
+        if not (day or month or year):
+            if self.required:
+                raise forms.ValidationError(f"Enter the {self.label.lower()}", code="required")
+            return None
+        missing = [
+            name for name, part in (("day", day), ("month", month), ("year", year)) if not part
+        ]
+        if missing:
+            raise forms.ValidationError(
+                f"{self.label} must include a {' and a '.join(missing)}", code="incomplete"
+            )
+        if not (day.isdigit() and month.isdigit() and year.isdigit()) or len(year) != 4:
+            raise forms.ValidationError(f"{self.label} must be a real date", code="invalid")
+        try:
+            return date(int(year), int(month), int(day))
+        except ValueError:
+            raise forms.ValidationError(
+                f"{self.label} must be a real date", code="invalid"
+            ) from None
+
+    def compress(self, data_list: Any) -> Any:  # clean() does the work
+        return None

@@ -33,10 +33,7 @@ def can_view_organisation_private(user: Any, organisation_id: int) -> bool:
     """
     if is_programme_staff(user) or acts_for(user, organisation_id):
         return True
-    for check in EXTRA_VIEWERS:
-        if check(user, organisation_id):
-            return True
-    return False
+    return any(check(user, organisation_id) for check in EXTRA_VIEWERS)
 
 
 def require_view_organisation_private(user: Any, organisation_id: int) -> None:

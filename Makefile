@@ -1,0 +1,63 @@
+# Two commands for a newcomer: `make demo` and `make test`. Every install step lives here.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+CSS := src/mutualise/core/static/mutualise/govuk.css
+PYTEST_WORKERS ?= 2
+# Tests that touch no database run once; everything else runs on SQLite and on PostgreSQL.
+DB_FREE_TESTS := tests/pipeline tests/synth
+
+.PHONY: help demo test install assets chromium lint typecheck test-sqlite test-postgres bench clean
+
+help:
+	@echo "make demo   set everything up on SQLite + DuckDB and serve http://127.0.0.1:8000"
+	@echo "make test   install what the tests need and run the whole suite on SQLite and PostgreSQL"
+
+$(PY_STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test,spark]'
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(CSS): $(NODE_STAMP) src/mutualise/core/scss/app.scss
+	npx sass --quiet --load-path=node_modules --style=compressed --no-source-map \
+	  src/mutualise/core/scss/app.scss $(CSS)
+
+install: $(PY_STAMP)
+
+assets: $(CSS)
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@command -v java >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+
+demo: install assets
+	$(BIN)/mutualise demo
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src/mutualise
+
+test-sqlite: install assets chromium
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not slow" -p no:cacheprovider tests
+
+test-postgres: install assets chromium
+	scripts/with-postgres.sh $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not slow and not spark" \
+	  -p no:cacheprovider $(addprefix --ignore=,$(DB_FREE_TESTS)) tests
+
+test: lint test-sqlite test-postgres
+
+bench: install
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf var $(VENV) node_modules $(CSS)

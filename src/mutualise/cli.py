@@ -1,0 +1,196 @@
+"""The `mutualise` command: the programme (Django) and the pipeline (no Django) in one place."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    help="Mutualise: run a public service mutuals programme and watch mutuals' contracts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+console = Console()
+error_console = Console(stderr=True)
+
+# Modules that add their own commands with register(app). Each is optional only while it is
+# being written; a module that exists but fails to import is a real error and is not hidden.
+COMMAND_MODULES = (
+    "mutualise.pipeline.cli",
+    "mutualise.pipeline.sources.cli",
+    "mutualise.synth.cli",
+    "mutualise.pipeline.registers.cli",
+    "mutualise.watch.cli",
+    "mutualise.evidence.cli",
+)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    error_console.print(f"[red]Error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def django_setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mutualise.config.settings")
+    import django
+
+    from mutualise.config.env import ConfigurationError
+
+    try:
+        django.setup()
+    except ConfigurationError as exc:
+        raise fail(str(exc), 2) from exc
+
+
+def call_django(*args: str) -> None:
+    django_setup()
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or update the database tables."""
+    call_django("migrate", "--no-input", "-v", "0")
+    console.print("Database is up to date.")
+
+
+@app.command()
+def seed(
+    size: Annotated[str, typer.Option(help="small or large")] = "small",
+    seed: Annotated[int, typer.Option(help="Random seed of the generated world")] = 2026,
+) -> None:
+    """Load a generated programme world (public bodies, groups, mutuals, people)."""
+    if size not in {"small", "large"}:
+        raise fail(f"--size must be small or large, not {size!r}", 2)
+    django_setup()
+    from mutualise.core.demo import seed_world
+    from mutualise.synth.programme import generate_programme
+
+    call_django("migrate", "--no-input", "-v", "0")
+    counts = seed_world(generate_programme(seed, size), seed)
+    table = Table(title="Programme world loaded")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key, value in counts.items():
+        table.add_row(key.replace("_", " "), str(value))
+    console.print(table)
+
+
+@app.command()
+def createuser(
+    username: str,
+    role: Annotated[str, typer.Option(help="staff_group_member, mutual_leader, ambassador, "
+                                           "assessor, programme_officer or administrator")],
+    email: Annotated[str, typer.Option()] = "",
+    full_name: Annotated[str, typer.Option("--name")] = "",
+    organisation: Annotated[str, typer.Option(help="Programme reference of the group (org-001) "
+                                                   "for members and leaders")] = "",
+    password: Annotated[str, typer.Option(envvar="MUTUALISE_NEW_PASSWORD", prompt=True,
+                                          hide_input=True, confirmation_prompt=True)] = "",
+) -> None:
+    """Create a user with a role."""
+    django_setup()
+    from mutualise.core.services import CreateUserError, create_user
+
+    try:
+        user = create_user(
+            username=username, role=role, email=email, full_name=full_name,
+            organisation_reference=organisation, password=password,
+        )
+    except CreateUserError as exc:
+        raise fail(str(exc), 2) from exc
+    console.print(f"Created {user.username} as {role}.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[int, typer.Option()] = 2,
+) -> None:
+    """Serve the web application with gunicorn."""
+    django_setup()
+    args = [
+        sys.executable, "-m", "gunicorn", "mutualise.config.wsgi:application",
+        "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
+        "--access-logfile", "-", "--graceful-timeout", "5",
+    ]
+    console.print(f"Serving on http://{host}:{port} (Ctrl+C to stop)")
+    os.execv(sys.executable, args)  # noqa: S606 - replace this process with the server
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    seed: Annotated[int, typer.Option()] = 2026,
+    releases: Annotated[int, typer.Option(help="Synthetic OCDS releases to generate")] = 20_000,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+) -> None:
+    """Set up everything on SQLite + DuckDB with a generated world and serve it."""
+    django_setup()
+    from mutualise.core.demo import run_demo
+
+    try:
+        run_demo(seed=seed, releases=releases, console=console)
+    except Exception as exc:
+        raise fail(f"the demo could not be set up: {exc}") from exc
+    if serve_after:
+        serve(host=host, port=port, workers=2)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exit 1 if any entry was edited or deleted."""
+    django_setup()
+    from mutualise.core.audit import verify_chain
+    from mutualise.core.models import AuditEvent
+
+    problems = verify_chain()
+    if problems:
+        for problem in problems:
+            where = f"entry {problem.event_id}" if problem.event_id else "the chain head"
+            error_console.print(f"[red]✗[/red] {where}: {problem.reason}")
+        raise typer.Exit(1)
+    console.print(f"[green]✓[/green] {AuditEvent.objects.count()} audit entries, chain intact.")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def manage(ctx: typer.Context) -> None:
+    """Run a Django management command, e.g. `mutualise manage send_followup_reminders`."""
+    django_setup()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["mutualise manage", *ctx.args])
+
+
+def _register_modules() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                continue
+            raise
+        module.register(app)
+
+
+_register_modules()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
