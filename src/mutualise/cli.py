@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -147,6 +148,39 @@ def demo(
         raise fail(f"the demo could not be set up: {exc}") from exc
     if serve_after:
         serve(host=host, port=port, workers=2)
+
+
+@app.command()
+def backup(out: Path) -> None:
+    """Back up the database, uploaded files and the warehouse into one archive."""
+    django_setup()
+    from mutualise.core.backup import BackupError
+    from mutualise.core.backup import backup as make_backup
+
+    try:
+        summary = make_backup(out)
+    except BackupError as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"Backed up {summary.files} files ({summary.database_engine}) to {summary.path}")
+
+
+@app.command()
+def restore(
+    archive: Path,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask before replacing data")] = False,
+) -> None:
+    """Replace the database, uploaded files and warehouse with a backup's."""
+    if not yes and not typer.confirm("This replaces all current data. Continue?"):
+        raise typer.Exit(1)
+    django_setup()
+    from mutualise.core.backup import BackupError
+    from mutualise.core.backup import restore as do_restore
+
+    try:
+        summary = do_restore(archive)
+    except BackupError as exc:
+        raise fail(str(exc)) from exc
+    console.print(f"Restored {summary.files} files from {summary.path}")
 
 
 @audit_app.command("verify")
