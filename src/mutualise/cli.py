@@ -19,6 +19,8 @@ app = typer.Typer(
 )
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+personal_data_app = typer.Typer(help="Subject access and erasure requests.", no_args_is_help=True)
+app.add_typer(personal_data_app, name="personal-data")
 console = Console()
 error_console = Console(stderr=True)
 
@@ -197,6 +199,48 @@ def audit_verify() -> None:
             error_console.print(f"[red]✗[/red] {where}: {problem.reason}")
         raise typer.Exit(1)
     console.print(f"[green]✓[/green] {AuditEvent.objects.count()} audit entries, chain intact.")
+
+
+@personal_data_app.command("export")
+def personal_data_export(
+    user: Annotated[str, typer.Option("--user", help="Username")],
+    out: Annotated[Path | None, typer.Option(help="Write JSON here instead of printing")] = None,
+) -> None:
+    """Everything held about one person, as JSON (subject access request)."""
+    import json
+
+    django_setup()
+    from mutualise.core import personal_data
+
+    try:
+        data = personal_data.export(personal_data.find_user(user))
+    except personal_data.PersonalDataError as exc:
+        raise fail(str(exc), 2) from exc
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if out is None:
+        console.print_json(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"Wrote {out}")
+
+
+@personal_data_app.command("erase")
+def personal_data_erase(
+    user: Annotated[str, typer.Option("--user", help="Username")],
+    yes: Annotated[bool, typer.Option("--yes")] = False,
+) -> None:
+    """Anonymise one person (erasure request); the audit chain stays valid."""
+    django_setup()
+    from mutualise.core import personal_data
+
+    try:
+        target = personal_data.find_user(user)
+        if not yes and not typer.confirm(f"Erase the personal data of {user}?"):
+            raise typer.Exit(1)
+        personal_data.erase(target)
+    except personal_data.PersonalDataError as exc:
+        raise fail(str(exc), 2) from exc
+    console.print(f"Erased the personal data of {user}; the account is now erased-user-{target.pk}.")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -22,7 +22,11 @@ WIDGET_CLASSES = {
 
 
 class GovUKFormMixin:
-    """Adds GOV.UK classes, error states and aria-describedby to every widget."""
+    """Adds GOV.UK classes, error states and aria-describedby to every widget.
+
+    Error states are added after validation (full_clean), not in __init__, so that subclasses
+    can set choices or remove fields in their own __init__ before the data is validated.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
@@ -31,16 +35,22 @@ class GovUKFormMixin:
             css = next((c for t, c in WIDGET_CLASSES.items() if type(widget) is t), "")
             if css:
                 widget.attrs["class"] = css
-            described = []
             if field.help_text:
-                described.append(f"id_{name}-hint")
-            if self.is_bound and name in self.errors:  # type: ignore[attr-defined]
-                described.append(f"id_{name}-error")
-                if css:  # radios and date parts style their errors in the template
-                    widget.attrs["class"] = css + " " + css.split()[0] + "--error"
-                widget.attrs["aria-invalid"] = "true"
-            if described:
-                widget.attrs["aria-describedby"] = " ".join(described)
+                widget.attrs["aria-describedby"] = f"id_{name}-hint"
+
+    def full_clean(self) -> None:
+        super().full_clean()  # type: ignore[misc]
+        for name in self._errors or {}:  # type: ignore[attr-defined]
+            field = self.fields.get(name)  # type: ignore[attr-defined]
+            if field is None:
+                continue
+            widget = field.widget
+            css = next((c for t, c in WIDGET_CLASSES.items() if type(widget) is t), "")
+            if css:  # radios and date parts style their errors in the template
+                widget.attrs["class"] = css + " " + css.split()[0] + "--error"
+            widget.attrs["aria-invalid"] = "true"
+            described = [f"id_{name}-hint"] if field.help_text else []
+            widget.attrs["aria-describedby"] = " ".join([*described, f"id_{name}-error"])
 
 
 class GovUKForm(GovUKFormMixin, forms.Form):

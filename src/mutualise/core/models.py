@@ -96,7 +96,9 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    actor_label = models.CharField(max_length=200, help_text="Who acted, kept if the user goes.")
+    actor_label = models.CharField(
+        max_length=200, help_text="Who acted, as shown; blanked if the person's data is erased."
+    )
     action = models.CharField(max_length=100, db_index=True)
     object_type = models.CharField(max_length=100)
     object_id = models.CharField(max_length=64)
@@ -134,7 +136,9 @@ class AuditEvent(models.Model):
         return orjson.dumps(
             {
                 "at": self.at.isoformat(),
-                "actor": self.actor_label,
+                # The id, not the name: erasing a person's name (a subject's right) must not
+                # break the chain, and the id still says who acted.
+                "actor_id": self.actor_id,
                 "action": self.action,
                 "object_type": self.object_type,
                 "object_id": self.object_id,
