@@ -1,46 +1,52 @@
-"""Shared fixtures. The database is SQLite by default; set DATABASE_URL to run on PostgreSQL."""
+"""Shared fixtures. The database is SQLite by default; set DATABASE_URL to run on PostgreSQL.
+
+Factories are imported inside the fixtures so the Django-free suites (tests/pipeline,
+tests/synth) also run with `-p no:django`.
+"""
 
 from __future__ import annotations
 
 import os
 import tempfile
 
-os.environ.setdefault("MUTUALISE_MODE", "test")
-os.environ.setdefault("MUTUALISE_VAR_DIR", tempfile.mkdtemp(prefix="mutualise-test-var-"))
-
 import pytest
 
-from tests.factories import (
-    JourneyFactory,
-    OrganisationFactory,
-    PublicBodyFactory,
-    UserFactory,
-    grant,
-)
+os.environ.setdefault("MUTUALISE_MODE", "test")
+os.environ.setdefault("MUTUALISE_VAR_DIR", tempfile.mkdtemp(prefix="mutualise-test-var-"))
 
 
 @pytest.fixture
 def officer(db):
+    from tests.factories import UserFactory, grant
+
     return grant(UserFactory(username="officer"), "programme_officer")
 
 
 @pytest.fixture
 def public_body(db):
+    from tests.factories import PublicBodyFactory
+
     return PublicBodyFactory()
 
 
 @pytest.fixture
 def staff_group(db, public_body):
+    from tests.factories import OrganisationFactory
+
     return OrganisationFactory(parent_body=public_body)
 
 
 @pytest.fixture
 def journey(db, staff_group):
+    from tests.factories import JourneyFactory
+
     return JourneyFactory(organisation=staff_group)
 
 
 @pytest.fixture
 def member(db, staff_group):
+    from tests.factories import UserFactory, grant
+
     return grant(UserFactory(username="member"), "staff_group_member", staff_group)
 
 
