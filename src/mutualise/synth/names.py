@@ -107,7 +107,8 @@ class IdentifierPool:
         if leading_zero:
             # 0 then 7 digits; the 7-digit tail never starts with 0 so stripping gives 7 digits.
             return self._unique(lambda: f"0{rng.randrange(1000000, 10000000)}")
-        return self._unique(lambda: f"9{rng.randrange(0, 10000000):07d}")
+        # 90000000-94999999; filler companies use 95000000-99999999 (see registers.py).
+        return self._unique(lambda: f"9{rng.randrange(0, 5000000):07d}")
 
     def society_number(self) -> str:
         rng = self.rng
