@@ -29,12 +29,14 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "ninja",  # serves /api/docs from its bundled files (no CDN, no inline script)
     "mutualise.core",
     "mutualise.organisations",
     "mutualise.journeys",
     "mutualise.fund",
     "mutualise.ambassadors",
     "mutualise.watch",
+    "mutualise.suppliers",
     "mutualise.evidence",
 ]
 
@@ -92,6 +94,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+if ENV.mode == "test":
+    # Argon2 is slow on purpose; tests create thousands of users and check no hash strength.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
