@@ -98,7 +98,7 @@ class GovUKDateField(forms.MultiValueField):
         day, month, year = (str(v or "").strip() for v in (values + [None] * 3)[:3])
         if not (day or month or year):
             if self.required:
-                raise forms.ValidationError(f"Enter the {self.label.lower()}", code="required")
+                raise forms.ValidationError(f"Enter the {str(self.label).lower()}", code="required")
             return None
         missing = [
             name for name, part in (("day", day), ("month", month), ("year", year)) if not part
@@ -118,3 +118,16 @@ class GovUKDateField(forms.MultiValueField):
 
     def compress(self, data_list: Any) -> Any:  # clean() does the work
         return None
+
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """A form's choice field, typed, for setting choices in __init__."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
+
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField)
+    return field
