@@ -129,12 +129,24 @@ def _group(item: dict[str, Any], bodies: dict[str, Organisation]) -> Organisatio
     # The world arrives at its stages as history, not as moves made today, so the stage is
     # given at creation (the protected FSM field allows that) rather than moved to.
     Journey.objects.create(
-        organisation=organisation, stage=item["stage"], stage_entered_at=timezone.now(), **values
+        organisation=organisation, stage=item["stage"],
+        stage_entered_at=_stage_entered_at(values), **values,
     )
     audit.record(actor=None, action="organisation.created", obj=organisation,
                  organisation=organisation,
                  after={"name": organisation.name, "stage": item["stage"], "source": "demo"})
     return organisation
+
+
+def _stage_entered_at(values: dict[str, Any]) -> Any:
+    """The latest dated piece of evidence: the world's history, not the day it was loaded."""
+    from datetime import datetime, time
+
+    dates = [v for v in values.values() if isinstance(v, date)]
+    if not dates:
+        return timezone.now()
+    latest = min(max(dates), timezone.localdate())
+    return timezone.make_aware(datetime.combine(latest, time(9, 0)))
 
 
 def _person(
