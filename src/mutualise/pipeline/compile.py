@@ -1,0 +1,300 @@
+"""Compile the ingested releases into one compiled release per ocid.
+
+Streaming, so memory stays flat however large the input: DuckDB sorts the releases by (ocid,
+date, ingest order), spilling to disk past its memory limit; Python reads the sorted stream in
+record batches and merges one ocid at a time.
+
+Two paths:
+- an ocid with one "simple" release (flagged at ingest: no nulls, no empty containers, no
+  repeated ids) compiles to the release itself with a new id, date and tag, so its JSON is
+  assembled from the stored body without parsing it;
+- every other ocid is merged by `merge.Merger` (the OCDS merge rules, identical output to
+  ocdsmerge) in a pool of worker processes, a bounded number of chunks in flight.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mutualise.pipeline.merge import Merger, default_plan
+from mutualise.pipeline.warehouse import Warehouse
+
+COMPILED_SCHEMA = pa.schema(
+    [
+        ("ocid", pa.string()),
+        ("compiled_release", pa.string()),
+        ("versioned_release", pa.string()),
+        ("release_count", pa.int64()),
+        ("release_ids", pa.list_(pa.string())),
+        ("first_release_date", pa.timestamp("us", tz="UTC")),
+        ("last_release_date", pa.timestamp("us", tz="UTC")),
+        ("tags", pa.list_(pa.string())),
+        ("sources", pa.list_(pa.string())),
+        ("merge_error", pa.string()),
+    ]
+)
+
+READ_BATCH = 5_000  # rows fetched from DuckDB at a time
+CHUNK_RELEASES = 4_000  # releases sent to a worker at once
+OUTPUT_ROWS = 10_000  # compiled releases per Parquet row group / file flush
+DUCKDB_MEMORY = "400MB"
+
+
+@dataclass
+class CompileSummary:
+    releases: int = 0
+    compiled: int = 0
+    merged: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+
+
+# -- workers -------------------------------------------------------------------------------------
+_worker_merger: Merger | None = None
+_worker_versioned: Merger | None = None
+
+
+def _init_worker() -> None:
+    global _worker_merger, _worker_versioned
+    _worker_merger = Merger(default_plan())
+    _worker_versioned = Merger(default_plan(), versioned=True)
+
+
+def _release(row: tuple[str, str, str, list[str] | None, str]) -> dict[str, Any]:
+    ocid, release_id, date, tag, body = row
+    release = orjson.loads(body)
+    release["ocid"] = ocid
+    if release_id is not None:
+        release["id"] = release_id
+    release["date"] = date
+    if tag is not None:
+        release["tag"] = tag
+    return release
+
+
+def merge_groups(
+    groups: list[list[tuple]], versioned: bool
+) -> list[tuple[str | None, str | None, str | None]]:
+    """Compile each group of rows (one ocid each): (compiled JSON, versioned JSON, error)."""
+    if _worker_merger is None:
+        _init_worker()
+    assert _worker_merger is not None and _worker_versioned is not None
+    results: list[tuple[str | None, str | None, str | None]] = []
+    for rows in groups:
+        try:
+            releases = [_release(row) for row in rows]
+            compiled = orjson.dumps(_worker_merger.compiled(releases)).decode()
+            history = None
+            if versioned:
+                history = orjson.dumps(_worker_versioned.versioned_release(releases)).decode()
+            results.append((compiled, history, None))
+        except Exception as error:  # one broken ocid must not stop the run; it is reported
+            results.append((None, None, f"{type(error).__name__}: {error}"))
+    return results
+
+
+def simple_compiled(ocid: str, date: str, body: str) -> str:
+    """The compiled release of a single simple release, assembled without parsing its body."""
+    head = '{"tag":["compiled"],"id":%s,"date":%s,"ocid":%s' % (  # noqa: UP031 - bytes-level assembly
+        orjson.dumps(f"{ocid}-{date}").decode(),
+        orjson.dumps(date).decode(),
+        orjson.dumps(ocid).decode(),
+    )
+    return head + ("}" if body == "{}" else "," + body[1:])
+
+
+# -- the run -------------------------------------------------------------------------------------
+class _Output:
+    """Compiled rows, in ocid order, flushed to Parquet in a fresh folder swapped in at the end."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.staging = target.with_name(f".{target.name}-{uuid.uuid4().hex[:8]}")
+        self.staging.mkdir(parents=True)
+        self.writer = pq.ParquetWriter(
+            self.staging / "part-0.parquet", COMPILED_SCHEMA, compression="zstd"
+        )
+        self.rows: dict[str, list[Any]] = {name: [] for name in COMPILED_SCHEMA.names}
+
+    def add(self, row: dict[str, Any]) -> None:
+        for name, values in self.rows.items():
+            values.append(row.get(name))
+        if len(self.rows["ocid"]) >= OUTPUT_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows["ocid"]:
+            self.writer.write_table(pa.Table.from_pydict(self.rows, schema=COMPILED_SCHEMA))
+            self.rows = {name: [] for name in COMPILED_SCHEMA.names}
+
+    def finish(self) -> None:
+        self.flush()
+        self.writer.close()
+        old = self.target.with_name(f".{self.target.name}-old-{uuid.uuid4().hex[:8]}")
+        if self.target.exists():
+            os.replace(self.target, old)
+        os.replace(self.staging, self.target)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _describe(rows: list[tuple]) -> dict[str, Any]:
+    """Provenance of one ocid's releases."""
+    tags: list[str] = []
+    sources: list[str] = []
+    for row in rows:
+        for tag in row[3] or []:
+            if tag not in tags:
+                tags.append(tag)
+        if row[6] not in sources:
+            sources.append(row[6])
+    return {
+        "ocid": rows[0][0],
+        "release_count": len(rows),
+        "release_ids": [row[1] for row in rows],
+        "first_release_date": rows[0][7],
+        "last_release_date": rows[-1][7],
+        "tags": tags,
+        "sources": sources,
+    }
+
+
+def _groups(reader: Any) -> Iterator[list[tuple]]:
+    """Rows of the sorted stream, grouped by ocid (a group may span record batches)."""
+    current: list[tuple] = []
+    for batch in reader:
+        columns = batch.to_pydict()
+        for row in zip(*columns.values(), strict=True):
+            if current and row[0] != current[0][0]:
+                yield current
+                current = []
+            current.append(row)
+    if current:
+        yield current
+
+
+class Compiler:
+    def __init__(
+        self, warehouse: Warehouse, versioned: bool, workers: int, progress: Callable | None
+    ) -> None:
+        self.warehouse = warehouse
+        self.versioned = versioned
+        self.workers = workers
+        self.progress = progress
+        self.summary = CompileSummary()
+        self.fast = not versioned and default_plan().omit <= {"id", "date", "tag"}
+
+    def run(self) -> CompileSummary:
+        files = self.warehouse.committed_files("releases")
+        output = _Output(self.warehouse.compiled_dir)
+        if files:
+            with duckdb.connect() as connection:
+                self._configure(connection)
+                # A relation, not execute(): DuckDB then streams the sorted rows instead of
+                # materialising (and copying) the whole result before the first batch.
+                listed = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
+                query = (
+                    "SELECT ocid, release_id, date, tag, body, simple, source, date_utc "  # noqa: S608
+                    f"FROM read_parquet([{listed}]) ORDER BY ocid, date, seq"
+                )
+                reader = connection.sql(query).to_arrow_reader(READ_BATCH)
+                self._compile_stream(_groups(reader), output)
+        output.finish()
+        return self.summary
+
+    def _configure(self, connection: duckdb.DuckDBPyConnection) -> None:
+        spill = self.warehouse.root / "tmp"
+        spill.mkdir(parents=True, exist_ok=True)
+        connection.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+        connection.execute(f"SET temp_directory = '{spill}'")
+        connection.execute("SET preserve_insertion_order = false")
+        connection.execute("SET enable_progress_bar = false")
+        connection.execute("SET TimeZone = 'UTC'")
+
+    def _compile_stream(self, groups: Iterator[list[tuple]], output: _Output) -> None:
+        pool = None
+        if self.workers > 1:
+            pool = ProcessPoolExecutor(
+                self.workers, mp_context=get_context("fork"), initializer=_init_worker
+            )
+        # Chunks in flight, in order; each holds its rows' provenance and the pending merge.
+        pending: collections.deque[tuple[list[dict[str, Any]], Future | list]] = collections.deque()
+        chunk: list[list[tuple]] = []
+        described: list[dict[str, Any]] = []
+        size = 0
+        try:
+            for rows in groups:
+                self.summary.releases += len(rows)
+                info = _describe(rows)
+                if self.fast and len(rows) == 1 and rows[0][5]:
+                    row = rows[0]
+                    info["compiled_release"] = simple_compiled(row[0], row[2], row[4])
+                    described.append(info)
+                    continue
+                info["_merge"] = len(chunk)
+                chunk.append([row[:5] for row in rows])
+                described.append(info)
+                size += len(rows)
+                if size >= CHUNK_RELEASES:
+                    pending.append((described, self._submit(pool, chunk)))
+                    chunk, described, size = [], [], 0
+                    self._drain(pending, output, keep=2 * self.workers)
+            pending.append((described, self._submit(pool, chunk)))
+            self._drain(pending, output, keep=0)
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+
+    def _submit(self, pool: ProcessPoolExecutor | None, chunk: list[list[tuple]]) -> Future | list:
+        if not chunk:
+            return []
+        self.summary.merged += sum(len(rows) for rows in chunk)
+        if pool is None:
+            return merge_groups(chunk, self.versioned)
+        return pool.submit(merge_groups, chunk, self.versioned)
+
+    def _drain(self, pending: collections.deque, output: _Output, keep: int) -> None:
+        while len(pending) > keep:
+            described, merged = pending.popleft()
+            results = merged.result() if isinstance(merged, Future) else merged
+            for info in described:
+                index = info.pop("_merge", None)
+                if index is not None:
+                    compiled, history, error = results[index]
+                    info.update(
+                        compiled_release=compiled, versioned_release=history, merge_error=error
+                    )
+                    self.summary.errors += error is not None
+                output.add(info)
+                self.summary.compiled += 1
+            if self.progress is not None:
+                self.progress(self.summary)
+
+
+def compile_releases(
+    warehouse_dir: Path | None = None,
+    versioned: bool = False,
+    workers: int | None = None,
+    progress: Callable | None = None,
+) -> CompileSummary:
+    """Compile every ingested release into `compiled/compiled_releases/` (one row per ocid)."""
+    started = time.monotonic()
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1)
+    summary = Compiler(Warehouse(warehouse_dir), versioned, workers, progress).run()
+    summary.seconds = time.monotonic() - started
+    return summary

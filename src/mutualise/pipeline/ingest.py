@@ -1,0 +1,522 @@
+"""Ingest OCDS files into the warehouse's raw release table.
+
+Reads release packages, record packages, records, bare releases, JSON Lines and concatenated
+JSON, plain, gzipped or zipped, and whole directories. OCDS 1.0 is upgraded to 1.1. Each release is
+checked; a bad one goes to the quarantine table with its source, position and reason, and the run
+goes on.
+
+Idempotent and resumable: releases are written in batches, each an atomically renamed Parquet
+file listed in `raw/_manifest.json`; a Parquet file the manifest does not list is a half-written
+batch and is deleted on the next run. Files are recorded by SHA-256 (unchanged files are skipped),
+with how many of their values were committed, so an interrupted file resumes where it stopped.
+Releases are deduplicated on (ocid, release id, date); a duplicate with different content is kept
+out of the release table and quarantined as a conflict, so nothing is lost silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mutualise.pipeline.dates import parse_datetime
+from mutualise.pipeline.jsonio import BadInput, Position, expand_paths, iter_values
+from mutualise.pipeline.upgrade import minor_version, upgrade_release
+from mutualise.pipeline.warehouse import Warehouse
+
+BATCH_SIZE = 10_000  # rows held in memory before a batch is committed
+
+# Fields held in their own columns; the rest of a release is stored as its `body`.
+KEY_FIELDS = ("ocid", "id", "date", "tag")
+
+RELEASE_SCHEMA = pa.schema(
+    [
+        ("ocid", pa.string()),
+        ("release_id", pa.string()),
+        ("date", pa.string()),
+        ("date_utc", pa.timestamp("us", tz="UTC")),
+        ("tag", pa.list_(pa.string())),
+        ("body", pa.string()),
+        ("simple", pa.bool_()),
+        ("content_hash", pa.string()),
+        ("ocds_version", pa.string()),
+        ("source", pa.string()),
+        ("source_file", pa.string()),
+        ("position", pa.string()),
+        ("line", pa.int64()),
+        ("seq", pa.int64()),
+    ]
+)
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("source_file", pa.string()),
+        ("position", pa.string()),
+        ("line", pa.int64()),
+        ("byte_offset", pa.int64()),
+        ("item", pa.int64()),
+        ("ocid", pa.string()),
+        ("release_id", pa.string()),
+        ("reason", pa.string()),
+        ("raw", pa.string()),
+        ("quarantined_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+@dataclass
+class IngestSummary:
+    files_read: int = 0
+    releases_read: int = 0
+    releases_new: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    seconds: float = 0.0
+    files_skipped: int = 0
+    files_total: int = 0
+    current_file: str = ""
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+class IngestError(Exception):
+    """Input that cannot be ingested at all (such as a path that does not exist)."""
+
+
+Progress = Callable[[IngestSummary], None]
+
+
+# -- checking one release ------------------------------------------------------------------------
+class Rejected(Exception):
+    def __init__(self, reason: str, code: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+def check_release(release: Any) -> datetime:
+    """Raise Rejected with a reason if the release cannot be used; return its date in UTC."""
+    if not isinstance(release, dict):
+        raise Rejected("not a JSON object", "not_object")
+    ocid = release.get("ocid")
+    if not isinstance(ocid, str) or not ocid.strip():
+        raise Rejected("no ocid", "no_ocid")
+    # A missing release id is tolerated (Public Contracts Scotland omits it): it is not needed to
+    # merge, and such releases are told apart by their content hash instead.
+    date = parse_datetime(release.get("date"))
+    if date is None:
+        raise Rejected(f"impossible date: {release.get('date')!r}", "impossible_date")
+    seen: set[Any] = set()
+    for party in release.get("parties") or []:
+        party_id = party.get("id") if isinstance(party, dict) else None
+        key = repr(party_id)
+        if party_id is not None and key in seen:
+            raise Rejected(f"duplicate party id {party_id!r} in release", "duplicate_party_id")
+        seen.add(key)
+    return date
+
+
+def is_simple(release: dict[str, Any], body: bytes) -> bool:
+    """Whether the compiled release of this release alone is the release itself.
+
+    True when it has no nulls, no empty objects or arrays and no array with a repeated `id`:
+    then merging changes nothing, and `compile` can skip the merge for one-release ocids.
+    """
+    if b"null" in body or b"{}" in body or b"[]" in body:
+        return False
+    return not _has_repeated_ids(release)
+
+
+def _has_repeated_ids(value: dict[str, Any]) -> bool:
+    for child in value.values():
+        kind = type(child)
+        if kind is dict:
+            if _has_repeated_ids(child):
+                return True
+        elif kind is list and child and type(child[0]) is dict:
+            ids: set[str] = set()
+            for item in child:
+                if type(item) is not dict:
+                    return True
+                if "id" in item:
+                    key = str(item["id"])  # ocdsmerge compares ids as strings
+                    if key in ids:
+                        return True
+                    ids.add(key)
+                if _has_repeated_ids(item):
+                    return True
+    return False
+
+
+# -- turning values into releases ----------------------------------------------------------------
+def _is_linked(release: Any) -> bool:
+    return isinstance(release, dict) and set(release) <= {"url", "date", "tag"}
+
+
+def releases_in(value: Any) -> Iterator[tuple[int | None, Any, str]]:
+    """The releases in a package, record or release, upgraded to 1.1: (index, release, version)."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            for _, release, version in releases_in(item):
+                yield index, release, version
+        return
+    if not isinstance(value, dict):
+        yield None, value, ""
+        return
+    version = minor_version(value)
+    if "records" in value:
+        for index, record in enumerate(value["records"] or []):
+            for _, release, record_version in _record_releases(record, version):
+                yield index, release, record_version
+    elif "releases" in value and "ocid" in value:
+        yield from _record_releases(value, version)
+    elif "releases" in value:
+        for index, release in enumerate(value["releases"] or []):
+            yield index, _upgraded(release, version), version
+    else:
+        yield None, _upgraded(value, version), version
+
+
+def _upgraded(release: Any, version: str) -> Any:
+    if version == "1.0" and isinstance(release, dict):
+        return upgrade_release(release)
+    return release
+
+
+def _record_releases(record: Any, package_version: str) -> Iterator[tuple[int | None, Any, str]]:
+    """A record's embedded releases; its compiled release if it only links to its releases."""
+    if not isinstance(record, dict):
+        yield None, record, package_version
+        return
+    version = minor_version(record) if package_version != "1.1" else "1.1"
+    releases = record.get("releases") or []
+    embedded = [release for release in releases if not _is_linked(release)]
+    if embedded:
+        for index, release in enumerate(embedded):
+            yield index, _upgraded(release, version), version
+    elif isinstance(record.get("compiledRelease"), dict):
+        yield None, _upgraded(record["compiledRelease"], version), version
+    else:
+        yield None, {"ocid": record.get("ocid"), "_record": "linked releases only"}, version
+
+
+# -- the run -------------------------------------------------------------------------------------
+class _Batch:
+    def __init__(self) -> None:
+        self.releases: list[dict[str, Any]] = []
+        self.quarantine: list[dict[str, Any]] = []
+
+    def __len__(self) -> int:
+        return len(self.releases) + len(self.quarantine)
+
+
+class Ingester:
+    def __init__(self, warehouse: Warehouse, source: str | None, progress: Progress | None) -> None:
+        self.warehouse = warehouse
+        self.source = source
+        self.progress = progress
+        self.summary = IngestSummary()
+        self.batch = _Batch()
+        self.manifest = warehouse.read_manifest()
+        self.pending_files: dict[str, dict[str, Any]] = {}
+        self.known: dict[int, str] = {}
+        self.now = datetime.now(UTC)
+        self.last_report = 0.0
+
+    # setup
+    def prepare(self) -> None:
+        self._discard_uncommitted()
+        self._load_known_releases()
+
+    def _discard_uncommitted(self) -> None:
+        """Delete Parquet files no committed batch lists: the remains of an interrupted run."""
+        listed = {
+            name
+            for batch in self.manifest["batches"]
+            for name in batch.values()
+            if isinstance(name, str)
+        }
+        for folder in (self.warehouse.releases_dir, self.warehouse.quarantine_dir):
+            if folder.exists():
+                for path in folder.iterdir():
+                    if path.name not in listed:
+                        path.unlink()
+
+    def _load_known_releases(self) -> None:
+        files = self.warehouse.committed_files("releases")
+        if not files:
+            return
+        with duckdb.connect() as connection:
+            query = "SELECT ocid, release_id, date, content_hash FROM read_parquet(?)"
+            reader = connection.execute(query, [[str(path) for path in files]]).to_arrow_reader(
+                200_000
+            )
+            for chunk in reader:
+                columns = chunk.to_pydict()
+                for ocid, release_id, date, digest in zip(
+                    columns["ocid"],
+                    columns["release_id"],
+                    columns["date"],
+                    columns["content_hash"],
+                    strict=True,
+                ):
+                    self.known[_release_key(ocid, release_id, date, digest)] = digest
+
+    # files
+    def ingest_file(self, path: Path) -> None:
+        digest = _file_digest(path)
+        state = self.manifest["files"].get(digest, {})
+        if state.get("complete"):
+            self.summary.files_skipped += 1
+            return
+        done = int(state.get("items_done", 0))
+        record = {
+            "path": str(path),
+            "source": self.source or _default_source(path),
+            "size": path.stat().st_size,
+            "items_done": done,
+            "complete": False,
+        }
+        self.summary.current_file = str(path)
+        for number, value in enumerate(iter_values(path)):
+            if number < done:
+                continue  # committed by an earlier, interrupted run
+            self._take(value, record)
+            record["items_done"] = number + 1
+            self.pending_files[digest] = record
+            if len(self.batch) >= BATCH_SIZE:
+                self.commit()
+        record["complete"] = True
+        record["finished_at"] = datetime.now(UTC).isoformat()
+        self.pending_files[digest] = record
+        self.summary.files_read += 1
+        self._report(force=True)
+
+    def _take(self, value: tuple[Position, Any] | BadInput, record: dict[str, Any]) -> None:
+        if isinstance(value, BadInput):
+            self._quarantine(
+                record, value.position, value.reason, "malformed_json", value.excerpt, None
+            )
+            return
+        position, document = value
+        for index, release, version in releases_in(document):
+            where = Position(position.file, position.line, position.offset, index)
+            self._take_release(record, where, release, version)
+
+    def _take_release(
+        self, record: dict[str, Any], where: Position, release: Any, version: str
+    ) -> None:
+        self.summary.releases_read += 1
+        try:
+            if isinstance(release, dict) and "_record" in release:
+                raise Rejected(
+                    "record has only linked releases and no compiledRelease", "linked_only"
+                )
+            date_utc = check_release(release)
+        except Rejected as rejected:
+            self._quarantine(record, where, rejected.reason, rejected.code, _dump(release), release)
+            return
+        self._keep(record, where, release, version, date_utc)
+
+    def _keep(
+        self,
+        record: dict[str, Any],
+        where: Position,
+        release: dict[str, Any],
+        version: str,
+        date_utc: datetime,
+    ) -> None:
+        raw_id = release.get("id")
+        release_id = None if raw_id is None else str(raw_id)
+        content = orjson.dumps(release, option=orjson.OPT_SORT_KEYS)
+        digest = hashlib.blake2b(content, digest_size=16).hexdigest()
+        key = _release_key(release["ocid"], release_id, release["date"], digest)
+        earlier = self.known.get(key)
+        if earlier is not None:
+            self.summary.duplicates += 1
+            if earlier != digest:
+                reason = "conflicting duplicate: same ocid, release id and date as an earlier release, other content"
+                self._quarantine(
+                    record, where, reason, "conflicting_duplicate", content.decode(), release
+                )
+            return
+        self.known[key] = digest
+        body_dict = {k: v for k, v in release.items() if k not in KEY_FIELDS}
+        body = orjson.dumps(body_dict)
+        tag = release.get("tag")
+        self.batch.releases.append(
+            {
+                "ocid": release["ocid"],
+                "release_id": release_id,
+                "date": release["date"],
+                "date_utc": date_utc,
+                "tag": [str(t) for t in tag]
+                if isinstance(tag, list)
+                else ([str(tag)] if tag else None),
+                "body": body.decode(),
+                "simple": (raw_id is None or isinstance(raw_id, str))
+                and is_simple(body_dict, body),
+                "content_hash": digest,
+                "ocds_version": version or None,
+                "source": record["source"],
+                "source_file": where.file,
+                "position": where.describe(),
+                "line": where.line,
+                "seq": self._next_seq(),
+            }
+        )
+        self.summary.releases_new += 1
+        self._report()
+
+    def _next_seq(self) -> int:
+        seq = int(self.manifest["next_seq"])
+        self.manifest["next_seq"] = seq + 1
+        return seq
+
+    def _quarantine(
+        self,
+        record: dict[str, Any],
+        where: Position,
+        reason: str,
+        code: str,
+        raw: str,
+        release: Any,
+    ) -> None:
+        ocid = release.get("ocid") if isinstance(release, dict) else None
+        release_id = release.get("id") if isinstance(release, dict) else None
+        self.batch.quarantine.append(
+            {
+                "source": record["source"],
+                "source_file": where.file,
+                "position": where.describe(),
+                "line": where.line,
+                "byte_offset": where.offset,
+                "item": where.index,
+                "ocid": ocid if isinstance(ocid, str) else None,
+                "release_id": str(release_id) if release_id is not None else None,
+                "reason": reason,
+                "raw": raw,
+                "quarantined_at": self.now,
+            }
+        )
+        self.summary.quarantined += 1
+        self.summary.reasons[code] = self.summary.reasons.get(code, 0) + 1
+
+    # committing
+    def commit(self) -> None:
+        """Write the batch's files, then list them in the manifest: the commit point."""
+        if not len(self.batch) and not self.pending_files:
+            return
+        name = f"batch-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.parquet"
+        entry: dict[str, Any] = {
+            "releases": None,
+            "quarantine": None,
+            "rows": len(self.batch.releases),
+        }
+        if self.batch.releases:
+            _write_atomically(
+                self.batch.releases, RELEASE_SCHEMA, self.warehouse.releases_dir / name
+            )
+            entry["releases"] = name
+        if self.batch.quarantine:
+            _write_atomically(
+                self.batch.quarantine, QUARANTINE_SCHEMA, self.warehouse.quarantine_dir / name
+            )
+            entry["quarantine"] = name
+        if entry["releases"] or entry["quarantine"]:
+            self.manifest["batches"].append(entry)
+        self.manifest["files"].update(self.pending_files)
+        self.warehouse.write_manifest(self.manifest)
+        self.pending_files = {}
+        self.batch = _Batch()
+
+    def write_file_table(self) -> None:
+        rows = [{"sha256": digest, **state} for digest, state in self.manifest["files"].items()]
+        table = pa.Table.from_pylist(
+            [
+                {
+                    "sha256": row["sha256"],
+                    "path": row.get("path"),
+                    "source": row.get("source"),
+                    "size": row.get("size"),
+                    "items_done": row.get("items_done"),
+                    "complete": row.get("complete"),
+                    "finished_at": row.get("finished_at"),
+                }
+                for row in rows
+            ]
+        )
+        target = self.warehouse.raw_dir / "ingested_files.parquet"
+        temporary = target.with_suffix(".tmp")
+        pq.write_table(table, temporary)
+        os.replace(temporary, target)
+
+    def _report(self, force: bool = False) -> None:
+        if self.progress is None:
+            return
+        now = time.monotonic()
+        if force or now - self.last_report > 0.2:
+            self.last_report = now
+            self.progress(self.summary)
+
+
+def _release_key(ocid: str, release_id: str | None, date: str, digest: str) -> int:
+    """The deduplication key: (ocid, release id, date), or the content hash when there is no id."""
+    return hash((ocid, release_id, date) if release_id is not None else (ocid, digest))
+
+
+def _write_atomically(rows: list[dict[str, Any]], schema: pa.Schema, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp")
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), temporary, compression="zstd")
+    os.replace(temporary, target)
+
+
+def _file_digest(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _default_source(path: Path) -> str:
+    return path.parent.name or path.name
+
+
+def _dump(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return repr(value)
+
+
+def ingest(
+    paths: list[Path],
+    warehouse_dir: Path | None = None,
+    source: str | None = None,
+    progress: Callable | None = None,
+) -> IngestSummary:
+    """Ingest OCDS files and directories into the warehouse. Raise IngestError on unusable input."""
+    started = time.monotonic()
+    missing = [str(path) for path in paths if not Path(path).exists()]
+    if missing:
+        raise IngestError(f"no such file or directory: {', '.join(missing)}")
+    files = expand_paths([Path(path) for path in paths])
+    ingester = Ingester(Warehouse(warehouse_dir), source, progress)
+    ingester.summary.files_total = len(files)
+    ingester.prepare()
+    for path in files:
+        ingester.ingest_file(path)
+    ingester.commit()
+    ingester.write_file_table()
+    ingester.summary.seconds = time.monotonic() - started
+    return ingester.summary

@@ -1,0 +1,289 @@
+"""OCDS merge rules, applied to nested dicts with a merge plan precomputed from the schema.
+
+The result is identical to `ocdsmerge.Merger(schema).create_compiled_release(releases)` (see
+tests/pipeline/test_merge.py), but instead of flattening every release into a dict of JSON paths and
+unflattening the result, releases are merged straight into a tree. That is several times faster
+and is what makes `compile` cheap.
+
+The tree mirrors ocdsmerge's flat model exactly:
+- a *leaf* is any value ocdsmerge stores whole (scalars, null, arrays of non-objects, anything under
+  `wholeListMerge`); a later leaf replaces an earlier one;
+- an `_Object` is an object ocdsmerge recursed into; an `_Array` holds the objects of an array merged
+  by `id` (objects without an `id` never match anything, as in ocdsmerge);
+- a container that ends up with no leaf under it is dropped, while a null leaf is dropped but still
+  keeps its parent (ocdsmerge creates the parent while unflattening the null's path).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+OMIT = "omitWhenMerged"
+WHOLE = "wholeListMerge"
+
+
+class Plan:
+    """The merge rules below one path: which keys to omit, which to keep whole, and sub-plans."""
+
+    __slots__ = ("children", "omit", "whole")
+
+    def __init__(self) -> None:
+        self.omit: set[str] = set()
+        self.whole: set[str] = set()
+        self.children: dict[str, Plan] = {}
+
+    def child(self, key: str) -> Plan:
+        return self.children.get(key, EMPTY_PLAN)
+
+
+EMPTY_PLAN = Plan()
+
+
+def _types(prop: dict[str, Any]) -> list[str]:
+    kind = prop.get("type", [])
+    return [kind] if isinstance(kind, str) else list(kind)
+
+
+def _resolve(schema: dict[str, Any], prop: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    """Follow a local `$ref` (the schema only uses `#/definitions/...`)."""
+    while "$ref" in prop and depth < 50:
+        target: Any = schema
+        for part in prop["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        # Sibling keywords beside a $ref are ignored, as a JSON Schema draft-4 dereferencer does.
+        prop = target
+        depth += 1
+    return prop
+
+
+def _fill_plan(schema: dict[str, Any], properties: dict[str, Any], plan: Plan, depth: int) -> None:
+    if depth > 30:  # the OCDS schema is not recursive; this only guards against a broken patch
+        return
+    for key, raw in properties.items():
+        prop = _resolve(schema, raw)
+        types = _types(prop)
+        if prop.get("omitWhenMerged") or prop.get("mergeStrategy") == "ocdsOmit":
+            plan.omit.add(key)
+        elif "array" in types and (
+            prop.get("wholeListMerge") or prop.get("mergeStrategy") == "ocdsVersion"
+        ):
+            plan.whole.add(key)
+        elif "object" in types and "properties" in prop:
+            sub = plan.children[key] = Plan()
+            _fill_plan(schema, prop["properties"], sub, depth + 1)
+        elif "array" in types and "items" in prop:
+            items = _resolve(schema, prop["items"])
+            item_types = _types(items)
+            if any(kind != "object" for kind in item_types):
+                plan.whole.add(key)
+            elif "object" in item_types and "properties" in items:
+                if "id" not in items["properties"]:
+                    plan.whole.add(key)
+                else:
+                    sub = plan.children[key] = Plan()
+                    _fill_plan(schema, items["properties"], sub, depth + 1)
+
+
+def build_plan(schema: dict[str, Any]) -> Plan:
+    """Derive the merge plan from a release schema, by the rules of OCDS merging."""
+    plan = Plan()
+    _fill_plan(schema, schema.get("properties", {}), plan, 0)
+    return plan
+
+
+@functools.cache
+def default_plan() -> Plan:
+    """The plan for the shipped OCDS 1.1.5 schema patched with the UK extension."""
+    from mutualise.pipeline.schema import release_schema
+
+    return build_plan(release_schema())
+
+
+class MergeConflict(ValueError):
+    """A release has an object or array where an earlier release had a different kind of value."""
+
+
+class _Object(dict):
+    __slots__ = ()
+
+
+class _Array(dict):
+    """Objects of an array keyed by their `id` (objects without one get a key of their own)."""
+
+    __slots__ = ()
+
+
+class _History(list):
+    """The versions of one field in a versioned release."""
+
+    __slots__ = ()
+
+
+def _is_leaf(value: Any, key: str, plan: Plan) -> bool:
+    if key in plan.whole or not isinstance(value, (dict, list)):
+        return True
+    return type(value) is list and not all(isinstance(item, dict) for item in value)
+
+
+class Merger:
+    """Merge releases of one ocid into a compiled (or versioned) release."""
+
+    def __init__(self, plan: Plan | None = None, versioned: bool = False) -> None:
+        self.plan = plan or default_plan()
+        self.versioned = versioned
+        self._stamp: dict[str, Any] = {}
+        self._written: set[int] = set()
+
+    # -- leaves -------------------------------------------------------------------------------
+    def _set_leaf(self, node: dict, key: Any, value: Any) -> None:
+        existing = node.get(key)
+        kind = type(existing)
+        if (kind is _Object or kind is _Array) and _has_leaf(existing):
+            # ocdsmerge keeps the container when the leaf's path comes later (e.g. a null object);
+            # a container with nothing under it never existed for ocdsmerge, so the leaf wins.
+            return
+        if not self.versioned:
+            node[key] = value
+        elif existing is not None and kind is not _History:
+            return  # an array item's `id`: ocdsmerge keeps the first one, unversioned
+        elif kind is _History:
+            # A field written twice in one release (duplicate ids) keeps only the last write, as
+            # ocdsmerge flattens each release into one dict before versioning it.
+            if id(existing) in self._written:
+                existing.pop()
+            if not existing or existing[-1]["value"] != value:
+                existing.append({**self._stamp, "value": value})
+                self._written.add(id(existing))
+        else:
+            history = node[key] = _History([{**self._stamp, "value": value}])
+            self._written.add(id(history))
+
+    # -- containers ---------------------------------------------------------------------------
+    def _merge_object(self, node: dict, source: dict, plan: Plan) -> None:
+        omit = plan.omit
+        for key, value in source.items():
+            if key in omit:
+                continue
+            if _is_leaf(value, key, plan):
+                self._set_leaf(node, key, value)
+            elif value:
+                existing = node.get(key)
+                kind = _Object if type(value) is dict else _Array
+                if type(existing) is kind:
+                    self._merge_into(existing, value, plan.child(key))
+                else:
+                    # Build the container aside: ocdsmerge only sees it if something lands in it.
+                    fresh = kind()
+                    self._merge_into(fresh, value, plan.child(key))
+                    if _has_leaf(fresh):
+                        self._replace(node, key, existing, fresh)
+            # Empty objects and arrays add nothing (ocdsmerge skips them) unless kept whole.
+
+    def _merge_into(self, container: dict, value: Any, plan: Plan) -> None:
+        if type(container) is _Object:
+            self._merge_object(container, value, plan)
+        else:
+            self._merge_array(container, value, plan)  # type: ignore[arg-type]
+
+    def _replace(self, node: dict, key: Any, existing: Any, fresh: dict) -> None:
+        # A leaf (usually null) may be replaced by an object or array; an object turning into an
+        # array (or back) is invalid data on which ocdsmerge raises too.
+        if (type(existing) is _Object or type(existing) is _Array) and _has_leaf(existing):
+            raise MergeConflict(f"/{key} changes between an object and an array")
+        node[key] = fresh
+
+    def _merge_array(self, node: _Array, items: list, plan: Plan) -> None:
+        for item in items:
+            if "id" in item:
+                ident = item["id"]
+                if isinstance(ident, (dict, list)):
+                    ident = repr(ident)
+            else:
+                ident = object()  # never equal to anything: ocdsmerge gives it a fresh UUID
+            child = node.get(ident)
+            if child is None:
+                child = node[ident] = _Object()
+                if self.versioned and item.get("id") is not None:
+                    child["id"] = item["id"]
+            self._merge_object(child, item, plan)
+
+    # -- public -------------------------------------------------------------------------------
+    def compiled(self, releases: list[dict[str, Any]]) -> dict[str, Any]:
+        """The compiled release: the same as ocdsmerge's `create_compiled_release`."""
+        root = _Object()
+        root["tag"] = ["compiled"]
+        plan = self.plan
+        for release in _sorted(releases):
+            ocid, date = release.get("ocid"), release.get("date")
+            root["id"] = f"{ocid}-{date}"
+            root["date"] = date
+            root["ocid"] = ocid
+            self._merge_object(root, _without_tag(release), plan)
+        return _output(root) or {}
+
+    def versioned_release(self, releases: list[dict[str, Any]]) -> dict[str, Any]:
+        """The versioned release: the same as ocdsmerge's `create_versioned_release`."""
+        root = _Object()
+        ocid = None
+        for release in _sorted(releases):
+            self._stamp = {
+                "releaseID": release.get("id"),
+                "releaseDate": release.get("date"),
+                "releaseTag": release.get("tag"),
+            }
+            self._written = set()
+            ocid = release.get("ocid")
+            body = {key: value for key, value in release.items() if key != "tag" and key != "ocid"}
+            self._merge_object(root, body, self.plan)
+            root["ocid"] = ocid
+        return _output(root) or {}
+
+
+def _without_tag(release: dict[str, Any]) -> dict[str, Any]:
+    # ocdsmerge always drops the top-level `tag` (before OCDS 1.1.4 the schema did not omit it).
+    if "tag" in release:
+        release = dict(release)
+        del release["tag"]
+    return release
+
+
+def _date_key(release: dict[str, Any]) -> Any:
+    return release["date"]
+
+
+def _has_leaf(node: dict) -> bool:
+    """Whether anything (even a null) was stored under a container."""
+    for value in node.values():
+        kind = type(value)
+        if (kind is not _Object and kind is not _Array) or _has_leaf(value):
+            return True
+    return False
+
+
+def _sorted(releases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if len(releases) == 1:
+        return releases
+    return sorted(releases, key=_date_key)  # stable: same-date releases keep their order
+
+
+def _output(node: Any) -> Any:
+    """Turn the tree back into JSON values; `None` means 'nothing under here'."""
+    kind = type(node)
+    if kind is _Object:
+        result: dict[str, Any] = {}
+        present = False
+        for key, value in node.items():
+            vkind = type(value)
+            if vkind is _Object or vkind is _Array:
+                converted = _output(value)
+                if converted is not None:
+                    result[key] = converted
+                    present = True
+            else:
+                present = True  # a null leaf still keeps its parent object
+                if value is not None:
+                    result[key] = list(value) if vkind is _History else value
+        return result if present else None
+    items = [converted for child in node.values() if (converted := _output(child)) is not None]
+    return items or None

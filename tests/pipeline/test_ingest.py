@@ -1,0 +1,136 @@
+"""Ingest: quarantine reasons, idempotency, resume after an interrupted batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+import mutualise.pipeline.ingest as ingest_module
+from mutualise.pipeline.ingest import IngestError, ingest
+from mutualise.pipeline.warehouse import Warehouse
+
+
+def release(
+    ocid: str = "ocds-x-1", release_id: str = "1", date: str = "2025-01-01T00:00:00Z", **extra
+) -> dict:
+    return {"ocid": ocid, "id": release_id, "date": date, "tag": ["tender"], **extra}
+
+
+def write_lines(path: Path, lines: list[bytes]) -> Path:
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+def test_quarantine_reasons_and_positions(tmp_path: Path) -> None:
+    source = write_lines(
+        tmp_path / "mixed.jsonl",
+        [
+            orjson.dumps(release()),
+            b'{"ocid": "broken",',
+            orjson.dumps(release(ocid="")),
+            orjson.dumps(release(release_id="2", date="2025-02-30T00:00:00Z")),
+            orjson.dumps(
+                release(release_id="3", parties=[{"id": "a"}, {"id": "a", "name": "other"}])
+            ),
+            orjson.dumps(
+                release(
+                    release_id="4", date="2025-01-02T00:00:00Z", tender={"value": {"amount": 1}}
+                )
+            ),
+        ],
+    )
+    summary = ingest([source], tmp_path / "wh")
+    assert (summary.releases_new, summary.quarantined) == (2, 4)
+    rows = (
+        Warehouse(tmp_path / "wh")
+        .connect()
+        .sql("SELECT line, reason FROM quarantine ORDER BY line")
+        .fetchall()
+    )
+    reasons = dict(rows)
+    assert reasons[2].startswith("malformed JSON on line 2")
+    assert reasons[3] == "no ocid"
+    assert reasons[4].startswith("impossible date")
+    assert reasons[5].startswith("duplicate party id 'a'")
+
+
+def test_ingesting_twice_changes_nothing(small_input: Path, tmp_path: Path) -> None:
+    first = ingest([small_input], tmp_path / "wh")
+    connection = Warehouse(tmp_path / "wh").connect()
+    before = connection.sql(
+        "SELECT * EXCLUDE (seq) FROM releases ORDER BY ocid, date, release_id"
+    ).fetchall()
+    second = ingest([small_input], tmp_path / "wh")
+    assert first.releases_new == 199 and first.quarantined == 1
+    assert (second.files_skipped, second.releases_new, second.quarantined) == (1, 0, 0)
+    # The same releases in a new file (other name, other bytes) are all duplicates.
+    copy = small_input / "copy.jsonl"
+    copy.write_bytes(b"\n" + next(small_input.glob("*.releases.jsonl")).read_bytes())
+    third = ingest([copy], tmp_path / "wh")
+    assert (third.releases_new, third.duplicates) == (0, 199)
+    after = (
+        Warehouse(tmp_path / "wh")
+        .connect()
+        .sql("SELECT * EXCLUDE (seq) FROM releases ORDER BY ocid, date, release_id")
+        .fetchall()
+    )
+    assert after == before
+
+
+def test_interrupted_run_resumes(
+    small_input: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warehouse = tmp_path / "wh"
+    monkeypatch.setattr(ingest_module, "BATCH_SIZE", 50)
+    original = ingest_module._write_atomically
+    calls = {"n": 0}
+
+    def crash_on_third_batch(rows, schema, target):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            # Half a batch reaches disk, then the process dies.
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(b"PAR1 half written")
+            raise KeyboardInterrupt
+        return original(rows, schema, target)
+
+    monkeypatch.setattr(ingest_module, "_write_atomically", crash_on_third_batch)
+    with pytest.raises(KeyboardInterrupt):
+        ingest([small_input], warehouse)
+    monkeypatch.setattr(ingest_module, "_write_atomically", original)
+    resumed = ingest([small_input], warehouse)
+    assert resumed.files_read == 1
+    connection = Warehouse(warehouse).connect()
+    count, distinct = connection.execute(
+        "SELECT count(*), count(DISTINCT (ocid, release_id, date)) FROM releases"
+    ).fetchall()[0]
+    assert count == distinct == 199
+    assert connection.execute("SELECT count(*) FROM quarantine").fetchall()[0][0] == 1
+    # The half-written file was discarded.
+    listed = {p.name for p in Warehouse(warehouse).committed_files("releases")}
+    assert {p.name for p in (warehouse / "raw" / "releases").iterdir()} == listed
+
+
+def test_records_packages_and_old_versions(samples: Path, tmp_path: Path) -> None:
+    summary = ingest([samples / "contracts-finder-2014-2016"], tmp_path / "wh", source="cf-2014")
+    assert summary.files_read == 32
+    connection = Warehouse(tmp_path / "wh").connect()
+    versions = dict(
+        connection.sql("SELECT ocds_version, count(*) FROM releases GROUP BY 1").fetchall()
+    )
+    assert set(versions) <= {"1.0", "1.1"}
+    # Every kept release has parties (1.0 organisations were moved there).
+    assert (
+        connection.execute(
+            "SELECT count(*) FROM releases WHERE body NOT LIKE '%\"parties\"%'"
+        ).fetchall()[0][0]
+        == 0
+    )
+    assert connection.sql("SELECT DISTINCT source FROM releases").fetchall() == [("cf-2014",)]
+
+
+def test_missing_path_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(IngestError, match="no such file"):
+        ingest([tmp_path / "nope.json"], tmp_path / "wh")
