@@ -10,9 +10,6 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mutualise.synth.registers import MAX_REGISTER_ROWS
-from mutualise.synth.world import MAX_RELEASES, generate_world
-
 
 def register(app: typer.Typer) -> None:
     """Add the `synth` command to a Typer app."""
@@ -48,6 +45,8 @@ def register(app: typer.Typer) -> None:
                         tasks[stage] = progress.add_task(stage.capitalize(), total=total)
                     progress.update(tasks[stage], completed=done, total=total)
 
+                from mutualise.synth.world import generate_world
+
                 summary = generate_world(out, releases, seed, programme_size,
                                          register_rows=register_rows, progress=report)
         except (OSError, ValueError) as error:
@@ -70,6 +69,10 @@ def register(app: typer.Typer) -> None:
 
 def _check(releases: int, seed: int, programme_size: str, register_rows: int | None,
            out: Path) -> str:
+    # Imported here so `mutualise --help` does not load numpy and pyarrow.
+    from mutualise.synth.registers import MAX_REGISTER_ROWS
+    from mutualise.synth.world import MAX_RELEASES
+
     if releases < 1 or releases > MAX_RELEASES:
         return f"--releases must be from 1 to {MAX_RELEASES:,}, not {releases}"
     if seed < 0:
