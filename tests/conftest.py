@@ -1,18 +1,13 @@
 """Shared fixtures. The database is SQLite by default; set DATABASE_URL to run on PostgreSQL.
 
-Factories are imported inside the fixtures so the Django-free suites (tests/pipeline,
+Test mode and a throwaway var directory come from mutualise.config.settings_test (see
+pyproject.toml). Factories are imported inside the fixtures so the Django-free suites (tests/pipeline,
 tests/synth) also run with `-p no:django`.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import pytest
-
-os.environ.setdefault("MUTUALISE_MODE", "test")
-os.environ.setdefault("MUTUALISE_VAR_DIR", tempfile.mkdtemp(prefix="mutualise-test-var-"))
 
 
 @pytest.fixture

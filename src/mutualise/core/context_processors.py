@@ -27,6 +27,7 @@ def service(request: HttpRequest) -> dict[str, Any]:
             ]
         else:
             if roles & {Role.STAFF_GROUP_MEMBER, Role.MUTUAL_LEADER}:
+                links.insert(0, {"text": "Support fund", "href": "/fund/"})
                 links.insert(0, {"text": "Your ambassador", "href": "/ambassadors/"})
                 links.insert(0, {"text": "Your journey", "href": reverse("journeys:mine")})
             if Role.AMBASSADOR in roles:
