@@ -174,27 +174,40 @@ def _decimal(value: Any) -> Decimal | None:
 
 
 def run_demo(*, seed: int, releases: int, console: Any) -> None:
-    """Everything `make demo` needs, each step skipped when its output is already there."""
+    """Everything `make demo` needs; each step is idempotent, so a second run is quick."""
     from django.conf import settings
     from django.core.management import call_command
 
     from mutualise.synth.programme import generate_programme
 
-    console.print("[bold]1/4[/bold] Preparing the database")
-    call_command("migrate", "--no-input", "-v", "0")
-    console.print("[bold]2/4[/bold] Loading the programme world")
-    programme = generate_programme(seed, "small")
-    counts = seed_world(programme, seed)
     world_dir = settings.MUTUALISE_VAR_DIR / "world"
-    console.print(f"[bold]3/4[/bold] Generating the synthetic procurement world in {world_dir}")
-    _generate_world(world_dir, seed, releases)
-    console.print("[bold]4/4[/bold] Running the pipeline over the world and the real samples")
-    for step in DEMO_PIPELINE_STEPS:
-        step(world_dir, console)
+    steps = [
+        ("Preparing the database", lambda: call_command("migrate", "--no-input", "-v", "0")),
+        ("Loading the programme world", lambda: seed_world(programme, seed)),
+        (f"Generating the synthetic procurement world in {world_dir}",
+         lambda: _generate_world(world_dir, seed, releases)),
+        ("Ingesting, compiling and flattening OCDS (the world and the real samples)",
+         lambda: _ingest_world(world_dir)),
+        ("Loading the registers (Companies House, FCA, charities)",
+         lambda: _load_registers(world_dir)),
+        ("Resolving suppliers to organisations", _resolve_suppliers),
+        ("Linking contracts to their re-tenders and recording outcomes", _chains_and_outcomes),
+        ("Loading contracts, suppliers and outcomes into the app", _load_results),
+        ("Refreshing the public evidence", _refresh_evidence),
+    ]
+    programme = generate_programme(seed, "small")
+    counts: dict[str, int] = {}
+    for number, (title, step) in enumerate(steps, start=1):
+        console.print(f"[bold]{number}/{len(steps)}[/bold] {title}")
+        result = step()
+        if isinstance(result, dict) and "groups" in result:
+            counts = result
+        elif result:
+            console.print(f"    {result}")
     _print_sign_ins(programme, counts, console)
 
 
-def _generate_world(world_dir: Any, seed: int, releases: int) -> None:
+def _generate_world(world_dir: Any, seed: int, releases: int) -> str:
     import json
 
     from mutualise.synth.world import generate_world
@@ -202,12 +215,13 @@ def _generate_world(world_dir: Any, seed: int, releases: int) -> None:
     summary_file = world_dir / "world.json"
     if summary_file.exists():
         summary = json.loads(summary_file.read_text())
-        if summary.get("seed") == seed and summary.get("releases_requested", releases) == releases:
-            return
+        if summary.get("seed") == seed and summary.get("requested_releases") == releases:
+            return "already generated"
     generate_world(world_dir, releases=releases, seed=seed)
+    return ""
 
 
-def _ingest_world(world_dir: Any, console: Any) -> None:
+def _ingest_world(world_dir: Any) -> Any:
     from mutualise.pipeline.run import run_pipeline
 
     paths = [world_dir / "ocds"]
@@ -215,7 +229,18 @@ def _ingest_world(world_dir: Any, console: Any) -> None:
     if samples is not None:
         paths.append(samples)
     summary = run_pipeline(paths)
-    console.print(f"    {summary}")
+    return _brief(summary)
+
+
+def _brief(summary: Any) -> str:
+    """One line from a summary dataclass: its counts, not its repr."""
+    from dataclasses import asdict, is_dataclass
+
+    if not is_dataclass(summary):
+        return str(summary)
+    parts = [f"{key.replace('_', ' ')} {value:,}" for key, value in asdict(summary).items()
+             if isinstance(value, int) and not isinstance(value, bool)]
+    return ", ".join(parts)
 
 
 def _shared_samples() -> Any:
@@ -225,7 +250,56 @@ def _shared_samples() -> Any:
     return candidate if candidate.exists() else None
 
 
-DEMO_PIPELINE_STEPS: list[Any] = [_ingest_world]
+def _load_registers(world_dir: Any) -> str:
+    from mutualise.pipeline.registers.loaders import load_register
+
+    registers = world_dir / "registers"
+    loaded = []
+    for register, folder, pattern in (
+        ("companies-house", "companies-house", "*.csv"),
+        ("fca", "fca", "*.csv"),
+        ("charities", "charities", "*.json"),
+    ):
+        files = sorted((registers / folder).glob(pattern))
+        if files:
+            summary = load_register(register, files)
+            loaded.append(f"{register} {summary.rows_loaded:,} rows")
+    return "; ".join(loaded)
+
+
+def _resolve_suppliers() -> Any:
+    from mutualise.pipeline.resolve import resolve
+    from mutualise.suppliers.services import export_programme_register
+
+    export_programme_register()
+    summary = resolve()
+    return f"{summary.mentions:,} supplier mentions: {summary.matched_by}"
+
+
+def _chains_and_outcomes() -> str:
+    from mutualise.pipeline.chains import run_chains
+    from mutualise.pipeline.outcomes import run_outcomes
+
+    chains = run_chains()
+    outcomes = run_outcomes()
+    return f"{chains.links:,} re-tender links; outcomes {outcomes.outcomes}"
+
+
+def _load_results() -> str:
+    from mutualise.suppliers.services import load_supplier_links
+    from mutualise.watch.services import load_from_warehouse
+
+    contracts = load_from_warehouse()
+    suppliers = load_supplier_links()
+    return (f"{contracts.created + contracts.updated + contracts.unchanged:,} contracts; "
+            f"{suppliers['organisations']:,} supplier organisations")
+
+
+def _refresh_evidence() -> str:
+    from mutualise.evidence.services import refresh_snapshot
+
+    snapshot = refresh_snapshot()
+    return f"snapshot {snapshot}"
 
 
 def _print_sign_ins(programme: dict[str, Any], counts: dict[str, int], console: Any) -> None:
@@ -246,4 +320,8 @@ def _print_sign_ins(programme: dict[str, Any], counts: dict[str, int], console: 
     mutual = next(o for o in programme["organisations"] if o["kind"] == "mutual")
     table.add_row("Mutual leader", f"{mutual['key']}-leader", mutual["name"])
     console.print(table)
-    console.print(f"Loaded {counts['groups']} groups and {counts['public_bodies']} public bodies.")
+    if counts:
+        console.print(
+            f"Loaded {counts['groups']} groups and {counts['public_bodies']} public bodies."
+        )
+    console.print("Open http://127.0.0.1:8000 and sign in with one of the accounts above.")
