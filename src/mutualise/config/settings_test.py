@@ -7,4 +7,4 @@ import tempfile
 os.environ.setdefault("MUTUALISE_MODE", "test")
 os.environ.setdefault("MUTUALISE_VAR_DIR", tempfile.mkdtemp(prefix="mutualise-test-var-"))
 
-from mutualise.config.settings import *  # noqa: E402, F403
+from mutualise.config.settings import *  # noqa: F403

@@ -124,7 +124,7 @@ def backup(out: Path) -> BackupSummary:
                 for path in sorted((staging / name).rglob("*")):
                     if path.is_file():
                         files[str(path.relative_to(staging))] = _sha256(path)
-        manifest = {
+        manifest: dict[str, Any] = {
             "format": FORMAT_VERSION,
             "created_at": timezone.now().isoformat(),
             "database_engine": _engine(),

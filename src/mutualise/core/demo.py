@@ -181,6 +181,7 @@ def run_demo(*, seed: int, releases: int, console: Any) -> None:
     from mutualise.synth.programme import generate_programme
 
     world_dir = settings.MUTUALISE_VAR_DIR / "world"
+    programme: dict[str, Any]  # assigned below, before the steps (and their lambdas) run
     steps = [
         ("Preparing the database", lambda: call_command("migrate", "--no-input", "-v", "0")),
         ("Loading the programme world", lambda: seed_world(programme, seed)),
@@ -236,7 +237,7 @@ def _brief(summary: Any) -> str:
     """One line from a summary dataclass: its counts, not its repr."""
     from dataclasses import asdict, is_dataclass
 
-    if not is_dataclass(summary):
+    if not is_dataclass(summary) or isinstance(summary, type):
         return str(summary)
     parts = [f"{key.replace('_', ' ')} {value:,}" for key, value in asdict(summary).items()
              if isinstance(value, int) and not isinstance(value, bool)]

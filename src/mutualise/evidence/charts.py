@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from mutualise.evidence.metrics import Filters, Presented
+from mutualise.evidence.metrics import Filters, Presented, Rate, Share
 
 FONT = "Arial"
 
@@ -20,7 +20,8 @@ def _field_title(presented: Presented, column: str) -> str:
     for measure in metric.measures:
         if measure.column == column:
             return measure.label + (" (£)" if measure.kind == "pence" else "")
-    for item in (*metric.rates, *metric.shares):
+    items: tuple[Rate | Share, ...] = (*metric.rates, *metric.shares)
+    for item in items:
         if item.column == column:
             return item.label + " (%)"
     return column.replace("_", " ").capitalize()
@@ -36,7 +37,8 @@ def spec(presented: Presented) -> dict[str, Any]:
     }
     x, y, colour = chart.get("x", ""), chart["y"], chart.get("colour", "")
     pence = any(m.column == y and m.kind == "pence" for m in metric.measures)
-    percent = any(item.column == y for item in (*metric.rates, *metric.shares))
+    items: tuple[Rate | Share, ...] = (*metric.rates, *metric.shares)
+    percent = any(item.column == y for item in items)
     values = []
     for row in presented.rows:
         record: dict[str, Any] = {}

@@ -397,10 +397,12 @@ def rows_behind(
     where, params = _where(metric, filters, keys, measure)
     source = f"read_parquet('{path.as_posix()}')"
     with duckdb.connect() as connection:
-        count, total = connection.execute(
+        totals = connection.execute(
             f'SELECT count(*), coalesce(sum("{measure}"), 0) FROM {source}{where}',  # noqa: S608
             params,
         ).fetchone()
+        assert totals is not None  # an aggregate without GROUP BY always returns one row
+        count, total = totals
         pages = max(1, -(-int(count) // page_size))
         page = min(max(1, page), pages)
         select_list = ", ".join(f'"{c}"' for c in columns)

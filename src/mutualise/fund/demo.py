@@ -140,13 +140,13 @@ def seed_demo(programme: dict, seed: int) -> None:
         for o in programme.get("organisations", [])
         if o.get("kind") in {"staff_group", "mutual"}
     ]
-    organisations = [
+    candidates = [
         (org, _applicant(org))
         for org in Organisation.objects.filter(
             reference__in=keys, kind__in=["staff_group", "mutual"]
         ).order_by("reference")
     ]
-    organisations = [(org, user) for org, user in organisations if user is not None]
+    organisations = [(org, user) for org, user in candidates if user is not None]
     if not organisations:
         return
     now = timezone.now()

@@ -9,7 +9,7 @@ from typing import Any
 
 from django import forms
 
-from mutualise.core.forms import GovUKForm
+from mutualise.core.forms import GovUKForm, choice_field
 from mutualise.fund.models import AffiliationKind, FundRound
 from mutualise.fund.money import MoneyError, parse_pounds, pence_to_input
 from mutualise.fund.rules import Question, criteria_template, eligibility_rules
@@ -138,7 +138,7 @@ class RoundForm(GovUKMoneyForm):
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["eligibility_rules"].choices = [
+        choice_field(self, "eligibility_rules").choices = [
             (rule.code, f"{rule.code}: {rule.title}") for rule in eligibility_rules().rules
         ]
         if not editing:
@@ -209,6 +209,7 @@ class RoundForm(GovUKMoneyForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # BaseForm.clean returns cleaned_data
         for i in range(MAX_CRITERIA):
             if data.get(f"criterion_{i}_title") and not data.get(f"criterion_{i}_weight"):
                 self.add_error(
@@ -361,7 +362,7 @@ class AssignForm(GovUKForm):
         self, *args: Any, choices: list[tuple[str, str]] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assessor"].choices = choices or []
+        choice_field(self, "assessor").choices = choices or []
 
 
 class ApproveForm(GovUKMoneyForm):
@@ -403,7 +404,7 @@ class ModerateForm(GovUKForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         scale = criteria_template()
-        self.fields["moderated_score"].choices = [("", "Keep the assessor's score")] + [
+        choice_field(self, "moderated_score").choices = [("", "Keep the assessor's score")] + [
             (str(n), f"{n} – {scale.labels.get(n, '')}")
             for n in range(scale.minimum, scale.maximum + 1)
         ]
@@ -442,7 +443,7 @@ class PaymentForm(GovUKMoneyForm):
         self, *args: Any, milestones: list[tuple[str, str]] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["milestone"].choices = milestones or []
+        choice_field(self, "milestone").choices = milestones or []
 
 
 class AdjustForm(GovUKMoneyForm):
@@ -464,8 +465,11 @@ class AffiliationForm(GovUKForm):
 
     def __init__(self, *args: Any, users: Any = (), organisations: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].choices = [("", "Choose a person"), *list(users)]
-        self.fields["organisation"].choices = [("", "Choose an organisation"), *list(organisations)]
+        choice_field(self, "user").choices = [("", "Choose a person"), *list(users)]
+        choice_field(self, "organisation").choices = [
+            ("", "Choose an organisation"),
+            *list(organisations),
+        ]
 
 
 class EmailPreferenceForm(GovUKForm):
@@ -491,4 +495,4 @@ class StartApplicationForm(GovUKForm):
 
     def __init__(self, *args: Any, organisations: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].choices = [(str(o.pk), o.name) for o in organisations]
+        choice_field(self, "organisation").choices = [(str(o.pk), o.name) for o in organisations]

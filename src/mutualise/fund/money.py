@@ -28,7 +28,9 @@ def parse_pounds(text: str) -> int:
         amount = Decimal(cleaned)
     except InvalidOperation as exc:  # pragma: no cover - the pattern already rules this out
         raise MoneyError("Enter an amount in pounds and pence, for example 1,250.50") from exc
-    if -amount.as_tuple().exponent > 2 and amount != amount.quantize(Decimal("0.01")):
+    exponent = amount.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite: the pattern rules out NaN and Infinity
+    if -exponent > 2 and amount != amount.quantize(Decimal("0.01")):
         raise MoneyError(
             "The amount must be in pounds and pence, with no more than 2 decimal places"
         )

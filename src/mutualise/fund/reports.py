@@ -112,11 +112,14 @@ def round_summary(fund_round: FundRound) -> RoundSummary:
         .values("organisation__sector", "organisation__region")
         .annotate(n=Count("id"), approved=Count("id", filter=Q(status="approved")))
     ):
-        for dimension in ("sector", "region"):
-            target = item(dimension, row[f"organisation__{dimension}"] or "")
+        for dimension, code in (
+            ("sector", row["organisation__sector"]),
+            ("region", row["organisation__region"]),
+        ):
+            target = item(dimension, code or "")
             target.applications += row["n"]
             target.approved += row["approved"]
-    for row in (
+    for money_row in (
         LedgerEntry.objects.filter(round=fund_round, award__isnull=False)
         .order_by()
         .values(
@@ -127,10 +130,13 @@ def round_summary(fund_round: FundRound) -> RoundSummary:
             paid=Sum("amount_pence", filter=Q(kind__in=ledger.PAID_KINDS)),
         )
     ):
-        for dimension in ("sector", "region"):
-            target = item(dimension, row[f"award__application__organisation__{dimension}"] or "")
-            target.committed += int(row["committed"] or 0)
-            target.paid += int(row["paid"] or 0)
+        for dimension, code in (
+            ("sector", money_row["award__application__organisation__sector"]),
+            ("region", money_row["award__application__organisation__region"]),
+        ):
+            target = item(dimension, code or "")
+            target.committed += int(money_row["committed"] or 0)
+            target.paid += int(money_row["paid"] or 0)
     summary.by_sector.extend(sorted(by["sector"].values(), key=lambda b: (-b.applications, b.name)))
     summary.by_region.extend(sorted(by["region"].values(), key=lambda b: (-b.applications, b.name)))
     summary.pending = sum(counts.get(code, 0) for code in DECIDED_OR_ACTIVE)  # type: ignore[attr-defined]
@@ -169,7 +175,7 @@ def application_rows(fund_round: FundRound) -> Iterator[list[Any]]:
     )
     for application in query.iterator(chunk_size=1000):
         organisation = application.organisation
-        amounts = money.get(application.pk, {})
+        amounts = money.get(application.pk)
         yield [
             application.reference,
             organisation.name,

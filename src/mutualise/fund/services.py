@@ -389,6 +389,7 @@ def add_attachment(
 ) -> Attachment:
     """Check the file (size, extension, real type) BEFORE it is stored; refuse with the reason."""
     form = application_form()
+    assert upload.file is not None  # an uploaded file always wraps a stream
     try:
         checked = check_upload(
             upload.name or "", upload.size or 0, upload.file, max_bytes=form.max_attachment_bytes
@@ -419,6 +420,7 @@ def add_attachment(
         )
         attachment.file.save(upload.name or f"file.{checked.extension}", upload, save=False)
         stored_name = attachment.file.name
+        assert stored_name is not None  # FieldFile.save has just set it
         try:
             attachment.save()
             audit.record(
@@ -446,6 +448,7 @@ def remove_attachment(*, actor: User, attachment: Attachment) -> None:
         if attachment.payment_id is not None:
             raise PermissionDenied("Payment evidence cannot be removed")
         name, stored = attachment.original_name, attachment.file.name
+        assert stored is not None  # the file field is required
         audit.record(
             actor=actor,
             action="fund.attachment_removed",
@@ -1026,6 +1029,7 @@ def record_payment(
     if milestone.award_id != award.pk:
         raise Refused("This milestone belongs to another award")
     if upload is not None:
+        assert upload.file is not None  # an uploaded file always wraps a stream
         try:
             check_upload(
                 upload.name or "",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import BinaryIO
+from typing import IO
 from xml.etree import ElementTree
 
 PDF = "pdf"
@@ -42,7 +42,7 @@ class CheckedUpload:
     extension: str
 
 
-def check_upload(name: str, size: int, stream: BinaryIO, *, max_bytes: int) -> CheckedUpload:
+def check_upload(name: str, size: int, stream: IO[bytes], *, max_bytes: int) -> CheckedUpload:
     """Return what the file is, or raise UploadRefused. Leaves the stream at position 0."""
     if size <= 0:
         raise UploadRefused("The selected file is empty")
@@ -77,7 +77,7 @@ def check_upload(name: str, size: int, stream: BinaryIO, *, max_bytes: int) -> C
     return CheckedUpload(extension, CONTENT_TYPES[extension], size, extension)
 
 
-def _office_kind(stream: BinaryIO) -> str | None:
+def _office_kind(stream: IO[bytes]) -> str | None:
     try:
         with zipfile.ZipFile(stream) as archive:
             try:

@@ -3,7 +3,7 @@ change state themselves."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -102,12 +102,23 @@ def _form_page(
     )
 
 
+def _actor(request: HttpRequest) -> User:
+    """The signed-in user (every view that calls this is behind login_required)."""
+    return cast(User, request.user)
+
+
+class _Candidate(TypedDict):
+    user: User
+    assigned: bool
+    conflicts: list[str]
+
+
 # ---- home and applicant -------------------------------------------------------------------
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = _actor(request)
     context: dict[str, Any] = {"is_officer": is_officer(user), "is_assessor": is_assessor(user)}
     if context["is_officer"]:
         return redirect("fund:fund-list")
@@ -165,7 +176,7 @@ def apply(request: HttpRequest, pk: int) -> HttpResponse:
         )
         try:
             application = services.start_application(
-                actor=request.user, fund_round=fund_round, organisation=organisation
+                actor=_actor(request), fund_round=fund_round, organisation=organisation
             )
         except Refused as refused:
             _refused(form, refused, "organisation")
@@ -276,7 +287,7 @@ def question(request: HttpRequest, pk: int, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             application = services.save_answer(
-                actor=request.user,
+                actor=_actor(request),
                 application=application,
                 slug=slug,
                 value=form.cleaned_data["answer"],
@@ -315,7 +326,7 @@ def documents(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.add_attachment(
-                actor=request.user, application=application, upload=form.cleaned_data["file"]
+                actor=_actor(request), application=application, upload=form.cleaned_data["file"]
             )
         except Refused as refused:
             _refused(form, refused, "file")
@@ -340,7 +351,7 @@ def remove_document(request: HttpRequest, pk: int, attachment_pk: int) -> HttpRe
     application = _applicant_application(request, pk)
     attachment = get_object_or_404(Attachment, pk=attachment_pk, application=application)
     try:
-        services.remove_attachment(actor=request.user, attachment=attachment)
+        services.remove_attachment(actor=_actor(request), attachment=attachment)
     except Refused as refused:
         messages.error(request, refused.reasons[0])
     return redirect("fund:documents", pk=pk)
@@ -390,12 +401,14 @@ def declaration(request: HttpRequest, pk: int) -> HttpResponse:
     application = _applicant_application(request, pk)
     if not application.is_editable:
         return redirect("fund:application-detail", pk=pk)
-    form = DeclarationForm(request.POST or None, initial={"full_name": request.user.display_name})
+    form = DeclarationForm(
+        request.POST or None, initial={"full_name": _actor(request).display_name}
+    )
     outcome = services.check_eligibility(application)
     if request.method == "POST" and form.is_valid():
         try:
             services.submit_application(
-                actor=request.user,
+                actor=_actor(request),
                 application=application,
                 declaration_name=form.cleaned_data["full_name"],
                 confirmed=form.cleaned_data["confirm"],
@@ -429,7 +442,7 @@ def answer_information(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.answer_information_request(
-                actor=request.user, application=application, answer=form.cleaned_data["answer"]
+                actor=_actor(request), application=application, answer=form.cleaned_data["answer"]
             )
         except Refused as refused:
             _refused(form, refused, "answer")
@@ -452,7 +465,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     application = _applicant_application(request, pk)
     if request.method == "POST":
         try:
-            services.withdraw_application(actor=request.user, application=application)
+            services.withdraw_application(actor=_actor(request), application=application)
         except Refused as refused:
             messages.error(request, refused.reasons[0])
         else:
@@ -552,7 +565,7 @@ def fund_create(request: HttpRequest) -> HttpResponse:
     form = FundForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            fund = services.create_fund(actor=request.user, **form.cleaned_data)
+            fund = services.create_fund(actor=_actor(request), **form.cleaned_data)
         except Refused as refused:
             _refused(form, refused, "name")
         else:
@@ -595,7 +608,7 @@ def round_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             fund_round = services.create_round(
-                actor=request.user, fund=fund, **form.service_fields()
+                actor=_actor(request), fund=fund, **form.service_fields()
             )
         except Refused as refused:
             _refused(form, refused)
@@ -615,7 +628,7 @@ def round_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.update_round(
-                actor=request.user,
+                actor=_actor(request),
                 fund_round=fund_round,
                 reason=form.cleaned_data.get("budget_reason", ""),
                 **form.service_fields(),
@@ -739,7 +752,7 @@ def _officer_application(request: HttpRequest, pk: int) -> Application:
 def assign_assessor(request: HttpRequest, pk: int) -> HttpResponse:
     application = _officer_application(request, pk)
     assigned = set(application.assignments.values_list("assessor_id", flat=True))
-    candidates = []
+    candidates: list[_Candidate] = []
     for person in User.objects.filter(role_assignments__role=Role.ASSESSOR).distinct():
         candidates.append(
             {
@@ -771,7 +784,7 @@ def assign_assessor(request: HttpRequest, pk: int) -> HttpResponse:
             person = User.objects.get(pk=form.cleaned_data["assessor"])
             try:
                 services.assign_assessor(
-                    actor=request.user, application=application, assessor=person
+                    actor=_actor(request), application=application, assessor=person
                 )
             except Refused as refused:
                 _refused(form, refused, "assessor")
@@ -790,7 +803,7 @@ def assign_assessor(request: HttpRequest, pk: int) -> HttpResponse:
 def start_assessment(request: HttpRequest, pk: int) -> HttpResponse:
     application = _officer_application(request, pk)
     try:
-        services.start_assessment(actor=request.user, application=application)
+        services.start_assessment(actor=_actor(request), application=application)
     except Refused as refused:
         messages.error(request, refused.reasons[0])
     return redirect(application)
@@ -813,7 +826,7 @@ def decision(request: HttpRequest, pk: int) -> HttpResponse:
     if action == "approve" and approve_form.is_valid():
         try:
             services.approve_application(
-                actor=request.user,
+                actor=_actor(request),
                 application=application,
                 amount_pence=approve_form.cleaned_data["amount_pence"],
                 note=approve_form.cleaned_data["note"],
@@ -826,7 +839,7 @@ def decision(request: HttpRequest, pk: int) -> HttpResponse:
     elif action == "reject" and reject_form.is_valid():
         try:
             services.reject_application(
-                actor=request.user,
+                actor=_actor(request),
                 application=application,
                 reasons=reject_form.cleaned_data["reasons"],
             )
@@ -838,7 +851,7 @@ def decision(request: HttpRequest, pk: int) -> HttpResponse:
     elif action == "information" and info_form.is_valid():
         try:
             services.request_more_information(
-                actor=request.user,
+                actor=_actor(request),
                 application=application,
                 question=info_form.cleaned_data["question"],
             )
@@ -882,7 +895,7 @@ def moderate(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.moderate_score(
-                actor=request.user,
+                actor=_actor(request),
                 score=score,
                 moderated_score=form.cleaned_data["moderated_score"],
                 note=form.cleaned_data["note"],
@@ -912,7 +925,7 @@ def moderate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def my_assessments(request: HttpRequest) -> HttpResponse:
-    assignments = AssessorAssignment.objects.filter(assessor=request.user).select_related(
+    assignments = AssessorAssignment.objects.filter(assessor=_actor(request)).select_related(
         "application__organisation", "application__round__fund"
     )
     return render(request, "fund/my_assessments.html", {"assignments": assignments})
@@ -964,7 +977,7 @@ def assessment(request: HttpRequest, pk: int) -> HttpResponse:
         if not errors:
             try:
                 services.save_scores(
-                    actor=request.user,
+                    actor=_actor(request),
                     assignment=assignment,
                     scores=scores,
                     overall_comment=overall,
@@ -1035,7 +1048,7 @@ def milestone_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = MilestoneForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.add_milestone(actor=request.user, award=award, **form.cleaned_data)
+            services.add_milestone(actor=_actor(request), award=award, **form.cleaned_data)
         except Refused as refused:
             _refused(form, refused, "amount_pence")
         else:
@@ -1064,7 +1077,7 @@ def payment_create(request: HttpRequest, pk: int) -> HttpResponse:
         milestone = get_object_or_404(Milestone, pk=form.cleaned_data["milestone"], award=award)
         try:
             services.record_payment(
-                actor=request.user,
+                actor=_actor(request),
                 award=award,
                 milestone=milestone,
                 amount_pence=form.cleaned_data["amount_pence"],
@@ -1122,7 +1135,7 @@ def _adjust(
     form = AdjustForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            service(actor=request.user, award=award, **form.cleaned_data)
+            service(actor=_actor(request), award=award, **form.cleaned_data)
         except Refused as refused:
             _refused(form, refused, "amount_pence")
         else:
@@ -1160,7 +1173,7 @@ def affiliations(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.record_affiliation(
-                actor=request.user,
+                actor=_actor(request),
                 user=User.objects.get(pk=form.cleaned_data["user"]),
                 organisation=Organisation.objects.get(pk=form.cleaned_data["organisation"]),
                 relationship=form.cleaned_data["relationship"],
@@ -1184,7 +1197,7 @@ def affiliations(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def email_settings(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = _actor(request)
     form = EmailPreferenceForm(
         request.POST or None, initial={"emails": "essential" if user.email_opt_out else "all"}
     )

@@ -76,6 +76,13 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _one_row(connection: duckdb.DuckDBPyConnection, query: str) -> tuple[Any, ...]:
+    """The one row of an aggregate query without GROUP BY (there is always exactly one)."""
+    row = connection.execute(query).fetchone()
+    assert row is not None
+    return row
+
+
 def decisions_path(warehouse: Warehouse) -> Path:
     return warehouse.root / DECISIONS_FILE
 
@@ -191,7 +198,7 @@ def resolve(
         stage("classes", 5)
         _write_outputs(connection, warehouse)
         stage("written", 6)
-        summary.mentions = connection.execute("SELECT count(*) FROM link").fetchone()[0]
+        summary.mentions = _one_row(connection, "SELECT count(*) FROM link")[0]
         summary.matched_by = dict(
             connection.execute(
                 "SELECT matched_by, count(*) FROM link GROUP BY 1 ORDER BY 2 DESC"
@@ -202,15 +209,16 @@ def resolve(
                 "SELECT supplier_class, count(*) FROM link GROUP BY 1 ORDER BY 2 DESC"
             ).fetchall()
         )
-        summary.organisations = connection.execute(
-            "SELECT count(DISTINCT organisation_identifier) FROM link"
-        ).fetchone()[0]
-        summary.review_queue = connection.execute(
-            "SELECT count(DISTINCT mention_key) FROM review_candidate"
-        ).fetchone()[0]
-        summary.scale_disagreements = connection.execute(
-            f"SELECT count(*) FROM read_parquet({_literal(str(warehouse.table_dir('scale_disagreements') / '*.parquet'))})"
-        ).fetchone()[0]
+        summary.organisations = _one_row(
+            connection, "SELECT count(DISTINCT organisation_identifier) FROM link"
+        )[0]
+        summary.review_queue = _one_row(
+            connection, "SELECT count(DISTINCT mention_key) FROM review_candidate"
+        )[0]
+        summary.scale_disagreements = _one_row(
+            connection,
+            f"SELECT count(*) FROM read_parquet({_literal(str(warehouse.table_dir('scale_disagreements') / '*.parquet'))})",
+        )[0]
         summary.seconds = time.perf_counter() - started
         run = {
             "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),

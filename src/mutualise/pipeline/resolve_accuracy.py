@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -44,6 +45,13 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _one_row(connection: duckdb.DuckDBPyConnection, query: str) -> tuple[Any, ...]:
+    """The one row of an aggregate query without GROUP BY (there is always exactly one)."""
+    row = connection.execute(query).fetchone()
+    assert row is not None
+    return row
+
+
 def evaluate(links_dir: Path, truth_dir: Path) -> Accuracy:
     """Compare supplier_links (a folder of Parquet) with the world's truth."""
     connection = duckdb.connect()
@@ -55,9 +63,10 @@ def evaluate(links_dir: Path, truth_dir: Path) -> Accuracy:
     JOIN read_parquet({_literal(str(links_dir / "*.parquet"))}) l
       ON l.ocid = t.ocid AND l.award_id = t.award_id AND l.supplier_party_id = t.supplier_party_id""")
     result = Accuracy()
-    result.mentions = connection.execute(
-        f"SELECT count(*) FROM read_parquet({_literal(str(truth_dir / 'supplier_mentions.parquet'))})"
-    ).fetchone()[0]
+    result.mentions = _one_row(
+        connection,
+        f"SELECT count(*) FROM read_parquet({_literal(str(truth_dir / 'supplier_mentions.parquet'))})",
+    )[0]
     (
         result.joined,
         result.links,
@@ -67,7 +76,9 @@ def evaluate(links_dir: Path, truth_dir: Path) -> Accuracy:
         psm_fp,
         psm_fn,
         class_ok,
-    ) = connection.execute("""
+    ) = _one_row(
+        connection,
+        """
         SELECT count(*),
                count(organisation_identifier),
                count(*) FILTER (WHERE organisation_identifier = truth_identifier),
@@ -76,11 +87,13 @@ def evaluate(links_dir: Path, truth_dir: Path) -> Accuracy:
                count(*) FILTER (WHERE supplier_class = 'PUBLIC_SERVICE_MUTUAL' AND true_class <> 'PUBLIC_SERVICE_MUTUAL'),
                count(*) FILTER (WHERE supplier_class <> 'PUBLIC_SERVICE_MUTUAL' AND true_class = 'PUBLIC_SERVICE_MUTUAL'),
                count(*) FILTER (WHERE supplier_class = true_class)
-        FROM j""").fetchone()
+        FROM j""",
+    )
     result.link_precision = result.correct_links / result.links if result.links else 0.0
-    correct_linkable = connection.execute(
-        "SELECT count(*) FROM j WHERE organisation_identifier = truth_identifier AND nullif(truth_identifier, '') IS NOT NULL"
-    ).fetchone()[0]
+    correct_linkable = _one_row(
+        connection,
+        "SELECT count(*) FROM j WHERE organisation_identifier = truth_identifier AND nullif(truth_identifier, '') IS NOT NULL",
+    )[0]
     result.link_recall = correct_linkable / result.linkable if result.linkable else 0.0
     result.psm_precision = psm_tp / (psm_tp + psm_fp) if psm_tp + psm_fp else 0.0
     result.psm_recall = psm_tp / (psm_tp + psm_fn) if psm_tp + psm_fn else 0.0

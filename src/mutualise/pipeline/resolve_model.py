@@ -169,10 +169,12 @@ def run_model(
             spark.sparkContext.setCheckpointDir(
                 tempfile.mkdtemp(prefix="mutualise-splink-checkpoints-")
             )
-        db_api = SparkAPI(spark_session=spark)
+        spark_api = SparkAPI(spark_session=spark)
         frames = [
-            db_api.register(spark.createDataFrame(left.to_pandas()), table_name="mentions_left"),
-            db_api.register(spark.createDataFrame(right.to_pandas()), table_name="register_right"),
+            spark_api.register(spark.createDataFrame(left.to_pandas()), table_name="mentions_left"),
+            spark_api.register(
+                spark.createDataFrame(right.to_pandas()), table_name="register_right"
+            ),
         ]
         linker = Linker(frames, settings(prior), log_level=logging.ERROR)
         predictions = _train_and_predict(linker, review_threshold)

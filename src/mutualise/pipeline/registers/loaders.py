@@ -486,9 +486,11 @@ def _load_into(
                 ORDER BY file, line
             ) TO {_literal(str(staging / "quarantine.parquet"))} (FORMAT parquet)""")
         report("reading", 3, 3)
-        summary.rows_loaded = connection.execute(
+        loaded = connection.execute(
             f"SELECT count(*) FROM read_parquet({_literal(str(staging / 'organisations.parquet'))})"
-        ).fetchone()[0]
+        ).fetchone()
+        assert loaded is not None  # count(*) always returns one row
+        summary.rows_loaded = loaded[0]
         reasons = connection.execute(f"""
             SELECT regexp_replace(reason, '''[^'']*''', '…', 'g') AS kind, count(*)
             FROM read_parquet({_literal(str(staging / "quarantine.parquet"))}) GROUP BY 1 ORDER BY 2 DESC

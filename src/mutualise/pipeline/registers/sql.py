@@ -7,6 +7,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from duckdb.func import PythonUDFType
 
 from mutualise.pipeline.registers.names import legal_form_hint, normalise_name
 
@@ -61,6 +62,11 @@ def prepare(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     ):
         with contextlib.suppress(duckdb.CatalogException):  # already registered on this connection
             connection.create_function(
-                name, _arrow_udf(function), ["VARCHAR"], "VARCHAR", type="arrow", side_effects=False
+                name,
+                _arrow_udf(function),
+                ["VARCHAR"],
+                "VARCHAR",
+                type=PythonUDFType.ARROW,
+                side_effects=False,
             )
     return connection
