@@ -27,6 +27,8 @@ def service(request: HttpRequest) -> dict[str, Any]:
             ]
         else:
             if roles & {Role.STAFF_GROUP_MEMBER, Role.MUTUAL_LEADER}:
+                if Role.MUTUAL_LEADER in roles:
+                    links.insert(0, {"text": "Contract watch", "href": "/watch/"})
                 links.insert(0, {"text": "Support fund", "href": "/fund/"})
                 links.insert(0, {"text": "Your ambassador", "href": "/ambassadors/"})
                 links.insert(0, {"text": "Your journey", "href": reverse("journeys:mine")})
