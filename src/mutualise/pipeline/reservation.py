@@ -453,7 +453,7 @@ def check(question: ReservationQuestion, rules: Rules | None = None) -> Reservat
     cool_off, ends_on, again_on, blocking = _cool_off_condition(question, regime, rules)
     conditions.append(cool_off)
     eligible = all(c.status in (PASS, NOT_CHECKED) for c in conditions)
-    notes = ()
+    notes: tuple[str, ...] = ()
     if any(c.status == UNKNOWN for c in conditions):
         notes = ("A condition that cannot be confirmed from the data held counts as not met.",)
     return ReservationResult(

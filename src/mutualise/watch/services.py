@@ -381,6 +381,7 @@ def next_reservation(
                 supplier_identifier=contract.supplier_identifier,
                 award_date__isnull=False,
             ).filter(buyer_key=contract.buyer_key)
+            if c.award_date is not None
         )
         if contract.supplier_identifier
         else ()
@@ -602,6 +603,8 @@ def send_due_alerts(on: date | None = None) -> int:
         .prefetch_related("notices")
     )
     for contract in contracts:
+        if contract.supplier_organisation is None:  # excluded by the query; narrows the type
+            continue
         people = _recipients(contract.supplier_organisation)
         if not people:
             continue
@@ -675,6 +678,7 @@ def check_reservation(
             for c in WatchedContract.objects.filter(
                 supplier_identifier=identifier, reserved=True, award_date__isnull=False
             )
+            if c.award_date is not None
         )
     question = reservation.make_question(
         cpv_codes,

@@ -21,7 +21,7 @@ def index(request: HttpRequest) -> HttpResponse:
     """Officers see the radar; a mutual leader goes to their organisation's timeline."""
     if is_programme_staff(request.user):
         return radar(request)
-    mine = sorted(request.user.organisation_ids(Role.MUTUAL_LEADER, Role.STAFF_GROUP_MEMBER))
+    mine = sorted(request.user.organisation_ids(Role.MUTUAL_LEADER, Role.STAFF_GROUP_MEMBER))  # type: ignore[union-attr]
     if len(mine) == 1:
         return redirect("watch:timeline", pk=mine[0])
     organisations = Organisation.objects.filter(pk__in=mine)
