@@ -91,3 +91,6 @@ def test_export_writes_one_release_per_line(built_warehouse: Path, tmp_path: Pat
     lines = out.read_bytes().splitlines()
     assert count == len(lines) >= 380
     assert all(orjson.loads(line)["tag"] == ["compiled"] for line in lines)
+    # In ocid order, although compile writes its table in parts (DuckDB's and the workers').
+    ocids = [orjson.loads(line)["ocid"] for line in lines]
+    assert ocids == sorted(ocids)

@@ -134,3 +134,68 @@ def test_records_packages_and_old_versions(samples: Path, tmp_path: Path) -> Non
 def test_missing_path_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="no such file"):
         ingest([tmp_path / "nope.json"], tmp_path / "wh")
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_parallel_chunks_match_one_process(
+    small_input: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compressed: bool
+) -> None:
+    """Worker processes parsing blocks give the same rows, positions and quarantine."""
+    import gzip
+
+    source = next(small_input.glob("*.releases.jsonl"))
+    lines = source.read_bytes().splitlines()
+    # A malformed line and a blank line in the middle: line numbers must still be exact.
+    lines[57:57] = [b'{"ocid": "broken",', b""]
+    data = b"\n".join(lines) + b"\n"
+    if compressed:
+        source.unlink()
+        source.with_suffix(".jsonl.gz").write_bytes(gzip.compress(data))
+    else:
+        source.write_bytes(data)
+    monkeypatch.setattr(ingest_module, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(ingest_module, "CHUNK_BYTES", 40_000)  # many chunks, cut mid-file
+    tables = {}
+    for workers in (1, 2):
+        warehouse = tmp_path / f"wh-{workers}"
+        summary = ingest([small_input], warehouse, workers=workers)
+        assert (summary.releases_new, summary.quarantined) == (199, 2)
+        connection = Warehouse(warehouse).connect()
+        tables[workers] = (
+            connection.sql(
+                "SELECT * EXCLUDE (seq) FROM releases ORDER BY ocid, date, release_id"
+            ).fetchall(),
+            connection.sql(
+                "SELECT line, byte_offset, position, reason FROM quarantine ORDER BY line"
+            ).fetchall(),
+        )
+    assert tables[1] == tables[2]
+    assert tables[2][1][0][0] == 58 and tables[2][1][0][3].startswith("malformed JSON on line 58")
+
+
+def test_content_hash_ignores_key_order(tmp_path: Path) -> None:
+    """The same release with its keys in another order is a duplicate, not a conflict."""
+    first = release(tender={"id": "t", "title": "x"})
+    second = dict(reversed(list(first.items())))
+    second["tender"] = {"title": "x", "id": "t"}
+    write_lines(tmp_path / "a.jsonl", [orjson.dumps(first)])
+    write_lines(tmp_path / "b.jsonl", [orjson.dumps(second)])
+    ingest([tmp_path / "a.jsonl"], tmp_path / "wh")
+    summary = ingest([tmp_path / "b.jsonl"], tmp_path / "wh")
+    assert (summary.releases_new, summary.duplicates, summary.quarantined) == (0, 1, 0)
+
+
+def test_warehouse_from_before_hash_version_2_keeps_its_hashes(tmp_path: Path) -> None:
+    import hashlib
+
+    warehouse = Warehouse(tmp_path / "wh")
+    # A manifest with committed batches and no hash_version: written by an older version.
+    warehouse.write_manifest(
+        {"batches": [{"releases": None, "quarantine": None, "rows": 0}], "files": {}, "next_seq": 0}
+    )
+    kept = release()
+    ingest([write_lines(tmp_path / "a.jsonl", [orjson.dumps(kept)])], tmp_path / "wh")
+    digest = warehouse.connect().sql("SELECT content_hash FROM releases").fetchall()[0][0]
+    canonical = orjson.dumps(kept, option=orjson.OPT_SORT_KEYS)
+    assert digest == hashlib.blake2b(canonical, digest_size=16).hexdigest()
+    assert warehouse.read_manifest()["hash_version"] == 1

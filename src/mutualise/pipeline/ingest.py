@@ -15,13 +15,18 @@ out of the release table and quarantined as a conflict, so nothing is lost silen
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import gc
 import hashlib
 import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +35,22 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mutualise.pipeline.dates import parse_datetime
-from mutualise.pipeline.jsonio import BadInput, Position, expand_paths, iter_values
+from mutualise.pipeline.dates import parse_datetime, to_micros
+from mutualise.pipeline.jsonio import (
+    BadInput,
+    Position,
+    expand_paths,
+    iter_values,
+    jsonl_blocks,
+    parse_line,
+)
 from mutualise.pipeline.upgrade import minor_version, upgrade_release
 from mutualise.pipeline.warehouse import Warehouse
 
 BATCH_SIZE = 10_000  # rows held in memory before a batch is committed
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024  # JSON Lines files (on disk) this big are parsed by workers
+CHUNK_BYTES = 4 * 1024 * 1024  # bytes of JSON Lines given to a worker at once
+HASH_VERSION = 2  # how content_hash is computed (see `examine`)
 
 # Fields held in their own columns; the rest of a release is stored as its `body`.
 KEY_FIELDS = ("ocid", "id", "date", "tag")
@@ -211,18 +226,129 @@ def _record_releases(record: Any, package_version: str) -> Iterator[tuple[int | 
         yield None, {"ocid": record.get("ocid"), "_record": "linked releases only"}, version
 
 
+# -- examining one release (in a worker process or in the main one) -----------------------------
+# An examined release: (True, ocid, release_id, date, date_utc, tag, body, simple, digest, raw_id)
+# or a rejected one: (False, reason, code, raw, ocid, release_id).
+Examined = tuple
+
+
+def examine(release: Any, version: str, legacy_hash: bool = False) -> Examined:
+    """Check one release and turn it into the values of its row, without touching shared state.
+
+    The body (the release without its key fields) is serialised once, with sorted keys, and the
+    content hash is taken over it and the key fields, so the same release published with another
+    key order or layout has the same hash. Warehouses written before this scheme
+    (`legacy_hash`) hash the whole release serialised with sorted keys, as they always did.
+    """
+    try:
+        if isinstance(release, dict) and "_record" in release:
+            raise Rejected("record has only linked releases and no compiledRelease", "linked_only")
+        date_utc = check_release(release)
+    except Rejected as rejected:
+        ocid = release.get("ocid") if isinstance(release, dict) else None
+        raw = release.get("id") if isinstance(release, dict) else None
+        return (
+            False,
+            rejected.reason,
+            rejected.code,
+            _dump(release),
+            ocid if isinstance(ocid, str) else None,
+            str(raw) if raw is not None else None,
+        )
+    raw_id = release.get("id")
+    release_id = None if raw_id is None else str(raw_id)
+    body_dict = {k: v for k, v in release.items() if k not in KEY_FIELDS}
+    body = orjson.dumps(body_dict, option=orjson.OPT_SORT_KEYS)
+    tag = release.get("tag")
+    if legacy_hash:
+        content = orjson.dumps(release, option=orjson.OPT_SORT_KEYS)
+    else:
+        content = body + b"\n" + orjson.dumps([release["ocid"], raw_id, release["date"], tag])
+    digest = hashlib.blake2b(content, digest_size=16).hexdigest()
+    return (
+        True,
+        release["ocid"],
+        release_id,
+        release["date"],
+        to_micros(date_utc),
+        [str(t) for t in tag] if isinstance(tag, list) else ([str(tag)] if tag else None),
+        body,
+        (raw_id is None or isinstance(raw_id, str)) and is_simple(body_dict, body),
+        digest,
+        raw_id,
+    )
+
+
+def examine_value(
+    document: Any, legacy_hash: bool = False
+) -> list[tuple[int | None, Examined, str]]:
+    """Every release of a top-level value, examined: (index, examined release, version)."""
+    return [
+        (index, examine(release, version, legacy_hash), version)
+        for index, release, version in releases_in(document)
+    ]
+
+
+# A value read from JSON Lines by a worker: (position, examined releases) or BadInput.
+LineResult = tuple[Position, list[tuple[int | None, Examined, str]]] | BadInput
+
+
+def examine_chunk(
+    args: tuple[str, bytes, int, int, bool],
+) -> list[tuple[int, int, list[tuple[int | None, Examined, str]]] | BadInput]:
+    """Parse and examine a block of JSON Lines (in a worker).
+
+    Each value comes back as (line, byte offset, examined releases) or as a BadInput: plain
+    tuples, which cross the process boundary cheaper than Position objects.
+    """
+    label, data, start, first_line, legacy_hash = args
+    with _no_gc():
+        results: list[tuple[int, int, list[tuple[int | None, Examined, str]]] | BadInput] = []
+        offset = start
+        for number, line in enumerate(data.split(b"\n"), first_line):
+            text = line.strip()
+            if text:
+                parsed = parse_line(text, label, number, offset)
+                if isinstance(parsed, BadInput):
+                    results.append(parsed)
+                else:
+                    results.append((number, offset, examine_value(parsed[1], legacy_hash)))
+            offset += len(line) + 1
+        return results
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: parsed JSON makes no cycles, and its passes over
+    millions of short-lived dicts otherwise cost more than the parsing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 # -- the run -------------------------------------------------------------------------------------
 class _Batch:
     def __init__(self) -> None:
-        self.releases: list[dict[str, Any]] = []
+        self.releases: dict[str, list[Any]] = {name: [] for name in RELEASE_SCHEMA.names}
         self.quarantine: list[dict[str, Any]] = []
+        self.rows = 0
 
     def __len__(self) -> int:
-        return len(self.releases) + len(self.quarantine)
+        return self.rows + len(self.quarantine)
 
 
 class Ingester:
-    def __init__(self, warehouse: Warehouse, source: str | None, progress: Progress | None) -> None:
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        source: str | None,
+        progress: Progress | None,
+        workers: int = 1,
+    ) -> None:
         self.warehouse = warehouse
         self.source = source
         self.progress = progress
@@ -231,13 +357,24 @@ class Ingester:
         self.manifest = warehouse.read_manifest()
         self.pending_files: dict[str, dict[str, Any]] = {}
         self.known: dict[int, str] = {}
-        self.now = datetime.now(UTC)
+        self.now = to_micros(datetime.now(UTC))
         self.last_report = 0.0
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
+        # A warehouse that already has releases hashed the old way keeps that way.
+        if "hash_version" not in self.manifest:
+            self.manifest["hash_version"] = 1 if self.manifest["batches"] else HASH_VERSION
+        self.legacy_hash = self.manifest["hash_version"] == 1
 
     # setup
     def prepare(self) -> None:
         self._discard_uncommitted()
         self._load_known_releases()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
 
     def _discard_uncommitted(self) -> None:
         """Delete Parquet files no committed batch lists: the remains of an interrupted run."""
@@ -258,10 +395,9 @@ class Ingester:
         if not files:
             return
         with duckdb.connect() as connection:
-            query = "SELECT ocid, release_id, date, content_hash FROM read_parquet(?)"
-            reader = connection.execute(query, [[str(path) for path in files]]).to_arrow_reader(
-                200_000
-            )
+            listed = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
+            query = f"SELECT ocid, release_id, date, content_hash FROM read_parquet([{listed}])"  # noqa: S608
+            reader = connection.sql(query).to_arrow_reader(200_000)
             for chunk in reader:
                 columns = chunk.to_pydict()
                 for ocid, release_id, date, digest in zip(
@@ -281,7 +417,7 @@ class Ingester:
             self.summary.files_skipped += 1
             return
         done = int(state.get("items_done", 0))
-        record = {
+        record: dict[str, Any] = {
             "path": str(path),
             "source": self.source or _default_source(path),
             "size": path.stat().st_size,
@@ -289,7 +425,7 @@ class Ingester:
             "complete": False,
         }
         self.summary.current_file = str(path)
-        for number, value in enumerate(iter_values(path)):
+        for number, value in enumerate(self._values(path, record["size"])):
             if number < done:
                 continue  # committed by an earlier, interrupted run
             self._take(value, record)
@@ -303,79 +439,85 @@ class Ingester:
         self.summary.files_read += 1
         self._report(force=True)
 
-    def _take(self, value: tuple[Position, Any] | BadInput, record: dict[str, Any]) -> None:
+    def _values(self, path: Path, size: int) -> Iterator[LineResult]:
+        """The file's values, each examined: by worker processes for big JSON Lines files."""
+        chunks = (
+            jsonl_blocks(path, CHUNK_BYTES)
+            if self.workers > 1 and size >= PARALLEL_MIN_BYTES
+            else None
+        )
+        if chunks is None:
+            for value in iter_values(path):
+                if isinstance(value, BadInput):
+                    yield value
+                else:
+                    yield value[0], examine_value(value[1], self.legacy_hash)
+            return
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"))
+        pending: collections.deque[Future] = collections.deque()
+        label = str(path)
+        for label, data, start, first_line in chunks:
+            task = (label, data, start, first_line, self.legacy_hash)
+            pending.append(self.pool.submit(examine_chunk, task))
+            while len(pending) > 2 * self.workers:
+                yield from _positioned(label, pending.popleft().result())
+        while pending:
+            yield from _positioned(label, pending.popleft().result())
+
+    def _take(self, value: LineResult, record: dict[str, Any]) -> None:
         if isinstance(value, BadInput):
             self._quarantine(
-                record, value.position, value.reason, "malformed_json", value.excerpt, None
+                record, value.position, value.reason, "malformed_json", value.excerpt, None, None
             )
             return
-        position, document = value
-        for index, release, version in releases_in(document):
+        position, examined = value
+        for index, release, version in examined:
             where = Position(position.file, position.line, position.offset, index)
-            self._take_release(record, where, release, version)
-
-    def _take_release(
-        self, record: dict[str, Any], where: Position, release: Any, version: str
-    ) -> None:
-        self.summary.releases_read += 1
-        try:
-            if isinstance(release, dict) and "_record" in release:
-                raise Rejected(
-                    "record has only linked releases and no compiledRelease", "linked_only"
-                )
-            date_utc = check_release(release)
-        except Rejected as rejected:
-            self._quarantine(record, where, rejected.reason, rejected.code, _dump(release), release)
-            return
-        self._keep(record, where, release, version, date_utc)
+            self.summary.releases_read += 1
+            if release[0]:
+                self._keep(record, where, release, version)
+            else:
+                _, reason, code, raw, ocid, release_id = release
+                self._quarantine(record, where, reason, code, raw, ocid, release_id)
 
     def _keep(
-        self,
-        record: dict[str, Any],
-        where: Position,
-        release: dict[str, Any],
-        version: str,
-        date_utc: datetime,
+        self, record: dict[str, Any], where: Position, release: Examined, version: str
     ) -> None:
-        raw_id = release.get("id")
-        release_id = None if raw_id is None else str(raw_id)
-        content = orjson.dumps(release, option=orjson.OPT_SORT_KEYS)
-        digest = hashlib.blake2b(content, digest_size=16).hexdigest()
-        key = _release_key(release["ocid"], release_id, release["date"], digest)
+        _, ocid, release_id, date, date_utc, tag, body, simple, digest, raw_id = release
+        key = _release_key(ocid, release_id, date, digest)
         earlier = self.known.get(key)
         if earlier is not None:
             self.summary.duplicates += 1
             if earlier != digest:
                 reason = "conflicting duplicate: same ocid, release id and date as an earlier release, other content"
+                whole = {**orjson.loads(body), "ocid": ocid, "date": date}
+                if raw_id is not None:
+                    whole["id"] = raw_id
+                if tag is not None:
+                    whole["tag"] = tag
+                raw = orjson.dumps(whole, option=orjson.OPT_SORT_KEYS).decode()
                 self._quarantine(
-                    record, where, reason, "conflicting_duplicate", content.decode(), release
+                    record, where, reason, "conflicting_duplicate", raw, ocid, release_id
                 )
             return
         self.known[key] = digest
-        body_dict = {k: v for k, v in release.items() if k not in KEY_FIELDS}
-        body = orjson.dumps(body_dict)
-        tag = release.get("tag")
-        self.batch.releases.append(
-            {
-                "ocid": release["ocid"],
-                "release_id": release_id,
-                "date": release["date"],
-                "date_utc": date_utc,
-                "tag": [str(t) for t in tag]
-                if isinstance(tag, list)
-                else ([str(tag)] if tag else None),
-                "body": body.decode(),
-                "simple": (raw_id is None or isinstance(raw_id, str))
-                and is_simple(body_dict, body),
-                "content_hash": digest,
-                "ocds_version": version or None,
-                "source": record["source"],
-                "source_file": where.file,
-                "position": where.describe(),
-                "line": where.line,
-                "seq": self._next_seq(),
-            }
-        )
+        columns = self.batch.releases
+        columns["ocid"].append(ocid)
+        columns["release_id"].append(release_id)
+        columns["date"].append(date)
+        columns["date_utc"].append(date_utc)
+        columns["tag"].append(tag)
+        columns["body"].append(body)
+        columns["simple"].append(simple)
+        columns["content_hash"].append(digest)
+        columns["ocds_version"].append(version or None)
+        columns["source"].append(record["source"])
+        columns["source_file"].append(where.file)
+        columns["position"].append(where.describe())
+        columns["line"].append(where.line)
+        columns["seq"].append(self._next_seq())
+        self.batch.rows += 1
         self.summary.releases_new += 1
         self._report()
 
@@ -391,10 +533,9 @@ class Ingester:
         reason: str,
         code: str,
         raw: str,
-        release: Any,
+        ocid: str | None,
+        release_id: str | None,
     ) -> None:
-        ocid = release.get("ocid") if isinstance(release, dict) else None
-        release_id = release.get("id") if isinstance(release, dict) else None
         self.batch.quarantine.append(
             {
                 "source": record["source"],
@@ -403,8 +544,8 @@ class Ingester:
                 "line": where.line,
                 "byte_offset": where.offset,
                 "item": where.index,
-                "ocid": ocid if isinstance(ocid, str) else None,
-                "release_id": str(release_id) if release_id is not None else None,
+                "ocid": ocid,
+                "release_id": release_id,
                 "reason": reason,
                 "raw": raw,
                 "quarantined_at": self.now,
@@ -422,9 +563,9 @@ class Ingester:
         entry: dict[str, Any] = {
             "releases": None,
             "quarantine": None,
-            "rows": len(self.batch.releases),
+            "rows": self.batch.rows,
         }
-        if self.batch.releases:
+        if self.batch.rows:
             _write_atomically(
                 self.batch.releases, RELEASE_SCHEMA, self.warehouse.releases_dir / name
             )
@@ -471,15 +612,33 @@ class Ingester:
             self.progress(self.summary)
 
 
+def _positioned(
+    label: str, results: list[tuple[int, int, list[tuple[int | None, Examined, str]]] | BadInput]
+) -> Iterator[LineResult]:
+    for result in results:
+        if isinstance(result, BadInput):
+            yield result
+        else:
+            line, offset, examined = result
+            yield Position(label, line=line, offset=offset), examined
+
+
 def _release_key(ocid: str, release_id: str | None, date: str, digest: str) -> int:
     """The deduplication key: (ocid, release id, date), or the content hash when there is no id."""
     return hash((ocid, release_id, date) if release_id is not None else (ocid, digest))
 
 
-def _write_atomically(rows: list[dict[str, Any]], schema: pa.Schema, target: Path) -> None:
+def _write_atomically(
+    rows: dict[str, list[Any]] | list[dict[str, Any]], schema: pa.Schema, target: Path
+) -> None:
+    """Write rows (columns, or a list of row dicts) to a Parquet file that appears whole or not."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.tmp")
-    pq.write_table(pa.Table.from_pylist(rows, schema=schema), temporary, compression="zstd")
+    if isinstance(rows, dict):
+        table = pa.Table.from_pydict(rows, schema=schema)
+    else:
+        table = pa.Table.from_pylist(rows, schema=schema)
+    pq.write_table(table, temporary, compression="zstd")
     os.replace(temporary, target)
 
 
@@ -504,19 +663,30 @@ def ingest(
     warehouse_dir: Path | None = None,
     source: str | None = None,
     progress: Callable | None = None,
+    workers: int | None = None,
 ) -> IngestSummary:
-    """Ingest OCDS files and directories into the warehouse. Raise IngestError on unusable input."""
+    """Ingest OCDS files and directories into the warehouse. Raise IngestError on unusable input.
+
+    Big JSON Lines files are parsed and checked by `workers` processes (default: up to 2), in
+    chunks taken in file order; deduplication and commits stay in this process.
+    """
     started = time.monotonic()
     missing = [str(path) for path in paths if not Path(path).exists()]
     if missing:
         raise IngestError(f"no such file or directory: {', '.join(missing)}")
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1)
     files = expand_paths([Path(path) for path in paths])
-    ingester = Ingester(Warehouse(warehouse_dir), source, progress)
+    ingester = Ingester(Warehouse(warehouse_dir), source, progress, workers)
     ingester.summary.files_total = len(files)
-    ingester.prepare()
-    for path in files:
-        ingester.ingest_file(path)
-    ingester.commit()
-    ingester.write_file_table()
+    with _no_gc():
+        try:
+            ingester.prepare()
+            for path in files:
+                ingester.ingest_file(path)
+            ingester.commit()
+            ingester.write_file_table()
+        finally:
+            ingester.close()
     ingester.summary.seconds = time.monotonic() - started
     return ingester.summary

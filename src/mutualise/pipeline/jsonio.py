@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import ijson
 import orjson
@@ -107,7 +107,7 @@ def iter_values(path: Path) -> Iterator[tuple[Position, Any] | BadInput]:
                 with archive.open(member) as raw:
                     if member.lower().endswith(".gz"):
                         with gzip.open(raw) as unzipped:
-                            yield from _iter_stream(unzipped, label, size=None)  # type: ignore[arg-type]
+                            yield from _iter_stream(unzipped, label, size=None)
                     else:
                         yield from _iter_stream(raw, label, size=archive.getinfo(member).file_size)
         return
@@ -120,9 +120,11 @@ def iter_values(path: Path) -> Iterator[tuple[Position, Any] | BadInput]:
 
 
 def _iter_stream(
-    stream: IO[bytes], label: str, size: int | None
+    stream: IO[bytes] | gzip.GzipFile, label: str, size: int | None
 ) -> Iterator[tuple[Position, Any] | BadInput]:
-    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[arg-type]
+    buffered = (
+        stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(cast(Any, stream))
+    )
     first_line = buffered.peek(1 << 16)[: 1 << 16].split(b"\n", 1)[0]
     if _parses(first_line.strip()):
         yield from _iter_lines(buffered, label)
@@ -152,14 +154,62 @@ def _iter_lines(stream: IO[bytes], label: str) -> Iterator[tuple[Position, Any] 
     for number, line in enumerate(stream, 1):
         text = line.strip()
         if text:
-            position = Position(label, line=number, offset=offset)
-            try:
-                yield position, loads(text)
-            except orjson.JSONDecodeError as error:
-                yield BadInput(
-                    position, f"malformed JSON on line {number}: {error}", _excerpt(text)
-                )
+            yield parse_line(text, label, number, offset)
         offset += len(line)
+
+
+def parse_line(
+    text: bytes, label: str, number: int, offset: int
+) -> tuple[Position, Any] | BadInput:
+    """One (stripped, non-empty) line of JSON Lines, parsed, or why it could not be."""
+    position = Position(label, line=number, offset=offset)
+    try:
+        return position, loads(text)
+    except orjson.JSONDecodeError as error:
+        return BadInput(position, f"malformed JSON on line {number}: {error}", _excerpt(text))
+
+
+def jsonl_blocks(path: Path, block_bytes: int) -> Iterator[tuple[str, bytes, int, int]] | None:
+    """A JSON Lines file (plain or gzipped) in blocks cut at line ends:
+    (label, bytes, byte offset of the block, number of its first line).
+
+    None if `iter_values` would not read the file as JSON Lines (a zip, or a first line that is
+    not a JSON value of its own), so the caller falls back to `iter_values`. Labels, offsets (in
+    the decompressed stream) and line numbers are the ones `iter_values` gives.
+    """
+    name = path.name.lower()
+    if name.endswith(".zip"):
+        return None
+    compressed = name.endswith(".gz")
+    with gzip.open(path, "rb") if compressed else path.open("rb") as stream:
+        first_line = stream.read(1 << 16).split(b"\n", 1)[0]
+    if not _parses(first_line.strip()):
+        return None
+    return _blocks(path, compressed, block_bytes)
+
+
+def _blocks(
+    path: Path, compressed: bool, block_bytes: int
+) -> Iterator[tuple[str, bytes, int, int]]:
+    label = str(path)
+    start, line = 0, 1
+    with gzip.open(path, "rb") if compressed else path.open("rb") as stream:
+        carry = b""
+        while True:
+            block = stream.read(block_bytes)
+            if not block:
+                break
+            data = carry + block
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                carry = data  # a line longer than a block: read on
+                continue
+            yield label, data[:cut], start, line
+            line += data.count(b"\n", 0, cut)
+            start += cut
+            carry = data[cut:]
+        if carry:
+            yield label, carry, start, line
 
 
 def _iter_documents(data: bytes, label: str) -> Iterator[tuple[Position, Any] | BadInput]:

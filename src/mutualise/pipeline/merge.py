@@ -137,7 +137,7 @@ class Merger:
 
     # -- leaves -------------------------------------------------------------------------------
     def _set_leaf(self, node: dict, key: Any, value: Any) -> None:
-        existing = node.get(key)
+        existing: Any = node.get(key)
         kind = type(existing)
         if (kind is _Object or kind is _Array) and _has_leaf(existing):
             # ocdsmerge keeps the container when the leaf's path comes later (e.g. a null object);

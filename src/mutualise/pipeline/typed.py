@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from mutualise.pipeline.dates import parse_datetime
+from mutualise.pipeline.dates import parse_micros
 
 TS = pa.timestamp("us", tz="UTC")
 
@@ -233,9 +233,9 @@ def period_of(raw: Any) -> dict[str, Any] | None:
     if not raw:
         return None
     return {
-        "start_date": parse_datetime(raw.get("startDate")),
-        "end_date": parse_datetime(raw.get("endDate")),
-        "max_extent_date": parse_datetime(raw.get("maxExtentDate")),
+        "start_date": parse_micros(raw.get("startDate")),
+        "end_date": parse_micros(raw.get("endDate")),
+        "max_extent_date": parse_micros(raw.get("maxExtentDate")),
         "duration_in_days": whole_number(raw.get("durationInDays")),
         "duration_in_months": whole_number(raw.get("durationInMonths")),
     }
@@ -274,7 +274,7 @@ def amendments_of(raw: Any) -> list[dict[str, Any]]:
     return [
         {
             "id": text(item.get("id")),
-            "date": parse_datetime(item.get("date")),
+            "date": parse_micros(item.get("date")),
             "description": text(item.get("description")),
             "rationale": text(item.get("rationale")),
             "position": position,
@@ -345,7 +345,7 @@ def lot_of(
         "contract_period": period_of(raw.get("contractPeriod")),
         "has_renewal": flag(raw.get("hasRenewal")),
         "renewal_description": text(renewal.get("description")),
-        "renewal_max_extent_date": parse_datetime(renewal_period.get("maxExtentDate")),
+        "renewal_max_extent_date": parse_micros(renewal_period.get("maxExtentDate")),
         "reserved_participation": _reserved(raw),
         "position": position,
     }
@@ -383,7 +383,7 @@ def award_of(raw: dict[str, Any], position: int) -> dict[str, Any]:
         "title": text(raw.get("title")),
         "description": text(raw.get("description")),
         "status": text(raw.get("status")),
-        "date": parse_datetime(raw.get("date")),
+        "date": parse_micros(raw.get("date")),
         "value": value_of(raw.get("value")),
         "contract_period": period_of(raw.get("contractPeriod")),
         "related_lots": _texts(raw.get("relatedLots")),
@@ -404,7 +404,7 @@ def contract_of(raw: dict[str, Any], position: int) -> dict[str, Any]:
         "status": text(raw.get("status")),
         "period": period_of(raw.get("period")),
         "value": value_of(raw.get("value")),
-        "date_signed": parse_datetime(raw.get("dateSigned")),
+        "date_signed": parse_micros(raw.get("dateSigned")),
         "amendments": amendments_of(raw.get("amendments")),
         "position": position,
     }
@@ -417,7 +417,7 @@ def typed_row(compiled_json: str, provenance: dict[str, Any]) -> dict[str, Any]:
     return {
         **provenance,
         "compiled_release_id": text(release.get("id")),
-        "compiled_date": parse_datetime(release.get("date")),
+        "compiled_date": parse_micros(release.get("date")),
         "buyer_id": text(buyer.get("id")),
         "buyer_name": text(buyer.get("name")),
         "parties": [party_of(p) for p in _objs(release.get("parties"))],
