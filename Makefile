@@ -48,10 +48,10 @@ lint: install
 	$(BIN)/mypy src/mutualise
 
 test-sqlite: install assets chromium
-	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not slow" -p no:cacheprovider tests
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not slow" -p no:cacheprovider tests
 
 test-postgres: install assets chromium
-	scripts/with-postgres.sh $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not slow and not spark" \
+	scripts/with-postgres.sh $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not slow and not spark" \
 	  -p no:cacheprovider $(addprefix --ignore=,$(DB_FREE_TESTS)) tests
 
 test: lint test-sqlite test-postgres

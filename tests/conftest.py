@@ -55,3 +55,33 @@ def officer_client(client, officer):
 def member_client(client, member):
     client.force_login(member)
     return client
+
+
+@pytest.fixture(scope="session")
+def spark_session():
+    """One local Spark session for all the `spark` tests (they run in one xdist worker: the
+    Makefile passes --dist loadgroup and they carry @pytest.mark.xdist_group("spark")).
+
+    The pipeline gets its sessions with SparkSession.builder...getOrCreate(), which returns this
+    session when it exists and applies only runtime settings to it, so this one is made with
+    every static setting any caller needs: Splink's similarity functions jar (resolve), UTC,
+    microsecond Parquet timestamps, small shuffles and no UI."""
+    import os
+
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    session = (
+        SparkSession.builder.appName("mutualise-tests")
+        .master(os.environ.get("SPARK_MASTER", "local[2]"))
+        .config("spark.jars", similarity_jar_location())
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "1g"))
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

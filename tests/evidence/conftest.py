@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -166,11 +167,61 @@ def build_world():
     return {"live": live}
 
 
-@pytest.fixture
-def snapshot(world):
+# The world and its snapshot take seconds to build and most tests only read them, so each test
+# module builds them once (`shared_snapshot`) inside a transaction rolled back when the module
+# ends. Every test still runs in its own savepoint (pytest-django's `db`), so nothing a test
+# writes reaches the next. Tests that need an empty database or build their own `world` run
+# first in their module (see pytest_collection_modifyitems), before the shared world exists.
+SHARED = "shared_snapshot"
+_shared_active: dict[str, bool] = {"active": False}
+
+
+@pytest.fixture(scope="module")
+def shared_snapshot(django_db_setup, django_db_blocker):
+    from django.db import transaction
+
     from mutualise.evidence.services import refresh_snapshot
 
-    return refresh_snapshot(as_of=dt.date(2025, 6, 30))
+    with django_db_blocker.unblock(), transaction.atomic():
+        try:
+            build_world()
+            snapshot = refresh_snapshot(as_of=dt.date(2025, 6, 30))
+            _shared_active["active"] = True
+            yield snapshot.snapshot_id
+        finally:
+            _shared_active["active"] = False
+            transaction.set_rollback(True)
+
+
+@pytest.fixture
+def snapshot(db, shared_snapshot):
+    from mutualise.evidence.models import Snapshot
+
+    return Snapshot.objects.get(snapshot_id=shared_snapshot)
+
+
+@pytest.fixture(autouse=True)
+def _shared_world_only_where_asked(request):
+    """Fail loudly if a test that expects its own database state runs beside the shared world."""
+    if _shared_active["active"] and SHARED not in request.fixturenames:
+        pytest.fail(
+            f"{request.node.nodeid} runs while this module's shared snapshot is in the database; "
+            "tests/evidence/conftest.py orders such tests first in their module"
+        )
+
+
+def pytest_collection_modifyitems(items):
+    """Within each evidence module, move the tests that do not use the shared snapshot first."""
+    here = Path(__file__).parent
+    positions: dict[Path, list[int]] = {}
+    for index, item in enumerate(items):
+        if item.path.parent == here:
+            positions.setdefault(item.path, []).append(index)
+    for indices in positions.values():
+        module_items = [items[i] for i in indices]
+        module_items.sort(key=lambda item: SHARED in getattr(item, "fixturenames", ()))
+        for index, item in zip(indices, module_items, strict=True):
+            items[index] = item
 
 
 @pytest.fixture(autouse=True)

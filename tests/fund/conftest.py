@@ -1,10 +1,6 @@
 import pytest
 
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Argon2 is deliberately slow; these tests create many users."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Passwords: test mode (MUTUALISE_MODE=test, settings_test) already uses the MD5 hasher.
 
 
 @pytest.fixture(autouse=True)

@@ -9,10 +9,10 @@ import pytest
 
 from mutualise.pipeline.resolve import read_table, resolve
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 
 
-def test_spark_and_duckdb_give_the_same_links(tmp_path: Path) -> None:
+def test_spark_and_duckdb_give_the_same_links(tmp_path: Path, spark_session) -> None:
     from tests.pipeline.test_resolve import build_world
 
     _, warehouse = build_world(tmp_path, releases=1500, seed=5)

@@ -10,7 +10,7 @@ import pytest
 from mutualise.pipeline.flatten import flatten
 from mutualise.pipeline.warehouse import ANALYTICS_TABLES, Warehouse
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 
 
 def rows(warehouse: Path, name: str) -> tuple[list[str], list[tuple]]:
@@ -19,10 +19,13 @@ def rows(warehouse: Path, name: str) -> tuple[list[str], list[tuple]]:
     return table.column_names, sorted(values)
 
 
-def test_duckdb_and_spark_tables_are_identical(built_warehouse: Path, tmp_path: Path) -> None:
+def test_duckdb_and_spark_tables_are_identical(
+    built_warehouse: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     pytest.importorskip("pyspark")
     if shutil.which("java") is None:
         pytest.skip("Spark needs Java")
+    request.getfixturevalue("spark_session")  # the shared session (tests/conftest.py)
     spark_warehouse = tmp_path / "spark"
     shutil.copytree(built_warehouse / "compiled", spark_warehouse / "compiled")
     flatten(spark_warehouse, engine="spark")
