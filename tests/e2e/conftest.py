@@ -59,9 +59,11 @@ def browser_page(chromium_browser: Any) -> Iterator[Any]:
     problems: list[str] = []
     page.on(
         "console",
-        lambda message: problems.append(message.text)
-        if message.type == "error" and "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            problems.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
     )
     page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
     yield page
@@ -81,8 +83,8 @@ def sign_in(live_url: str) -> Any:
         page.goto(f"{live_url}/sign-in/")
         page.fill("#id_username", username)
         page.fill("#id_password", password)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Sign in").click()
         assert "/sign-in/" not in page.url, f"sign-in failed for {username}"
 
     return _sign_in

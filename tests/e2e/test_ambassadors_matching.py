@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from mutualise.ambassadors.models import EngagementRating, MatchStatus, ProposedMatch
 from tests.ambassadors.factories import AmbassadorProfileFactory
+from tests.e2e.helpers import follow
 from tests.factories import JourneyFactory, OrganisationFactory, UserFactory, grant
 
 pytestmark = pytest.mark.e2e
@@ -45,14 +46,14 @@ def test_officer_matches_ambassador_accepts_group_rates(
     assert page.locator("h1").inner_text() == "Ambassadors"
     assert page.get_by_text(group.name).first.is_visible()
     check_accessibility(page)
-    page.get_by_role("button", name="Run matching").click()
+    follow(page.get_by_role("button", name="Run matching"))
     page.wait_for_url("**/ambassadors/runs/*/")
     assert page.locator("h1").inner_text() == "Review the proposed matches"
     proposal = page.locator("#proposal")
     assert "Ada Ambassador" in proposal.inner_text()
     assert "Offers help with 2 of the group's" in proposal.inner_text()
     check_accessibility(page)
-    page.get_by_role("button", name="Confirm and send proposals").click()
+    follow(page.get_by_role("button", name="Confirm and send proposals"))
     page.wait_for_url(f"{live_url}/ambassadors/")
     assert "1 proposals sent to ambassadors" in page.content()
     check_accessibility(page)
@@ -62,13 +63,13 @@ def test_officer_matches_ambassador_accepts_group_rates(
     sign_in(page, "amb-e2e")
     page.goto(f"{live_url}/ambassadors/")
     check_accessibility(page)
-    page.get_by_role("link", name=group.name).click()
+    follow(page.get_by_role("link", name=group.name))
     check_accessibility(page)
-    page.get_by_role("button", name="Accept").click()
+    follow(page.get_by_role("button", name="Accept"))
     assert ProposedMatch.objects.get(pk=match.pk).status == MatchStatus.ACCEPTED
-    page.get_by_role("link", name="Log an engagement").click()
+    follow(page.get_by_role("link", name="Log an engagement"))
     check_accessibility(page)
-    page.get_by_role("button", name="Save engagement").click()  # empty form: errors first
+    follow(page.get_by_role("button", name="Save engagement"))  # empty form: errors first
     assert page.title().startswith("Error:")
     assert page.locator(".govuk-error-summary").is_visible()
     check_accessibility(page)
@@ -78,11 +79,11 @@ def test_officer_matches_ambassador_accepts_group_rates(
     page.get_by_label("TUPE and staff transfer").check()
     page.fill("#id_actions_agreed", "Send the pension admission checklist.")
     page.fill("#id_follow_up_on", (today + timedelta(days=14)).strftime("%d/%m/%Y"))
-    page.get_by_role("button", name="Save engagement").click()
+    follow(page.get_by_role("button", name="Save engagement"))
     assert "Engagement logged" in page.content()
     assert "Send the pension admission checklist." in page.content()
     check_accessibility(page)
-    page.get_by_role("link", name=f"See {group.name}'s journey").click()
+    follow(page.get_by_role("link", name=f"See {group.name}'s journey"))
     assert "/journeys/" in page.url
 
     # The group sees its ambassador and rates the meeting.
@@ -90,11 +91,11 @@ def test_officer_matches_ambassador_accepts_group_rates(
     page.goto(f"{live_url}/ambassadors/groups/{group.pk}/")
     assert "Ada Ambassador" in page.content()
     check_accessibility(page)
-    page.get_by_role("link", name="Rate this meeting").click()
+    follow(page.get_by_role("link", name="Rate this meeting"))
     check_accessibility(page)
     page.get_by_label("5 – very useful").check()
     page.fill("#id_comment", "Clear and practical.")
-    page.get_by_role("button", name="Save rating").click()
+    follow(page.get_by_role("button", name="Save rating"))
     assert "your rating is saved" in page.content()
     check_accessibility(page)
     rating = EngagementRating.objects.get()

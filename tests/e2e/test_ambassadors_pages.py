@@ -10,6 +10,7 @@ from django.utils import timezone
 from mutualise.ambassadors import services
 from mutualise.ambassadors.models import AmbassadorProfile, MatchStatus, ProposedMatch
 from tests.ambassadors.factories import AmbassadorProfileFactory
+from tests.e2e.helpers import follow
 from tests.factories import JourneyFactory, OrganisationFactory, UserFactory, grant
 
 pytestmark = pytest.mark.e2e
@@ -24,7 +25,7 @@ def test_new_ambassador_sets_up_profile_and_time_away(
     page.goto(f"{live_url}/ambassadors/")
     assert page.locator("h1").inner_text() == "Your ambassador profile"
     check_accessibility(page)
-    page.get_by_role("button", name="Save profile").click()
+    follow(page.get_by_role("button", name="Save profile"))
     assert page.title().startswith("Error:")
     check_accessibility(page)
     page.fill("#id_capacity", "2")
@@ -32,16 +33,16 @@ def test_new_ambassador_sets_up_profile_and_time_away(
     page.get_by_label("Business case").check()
     page.get_by_label("London").check()
     page.get_by_role("group", name="What can you help with?").get_by_label("Pensions").check()
-    page.get_by_role("button", name="Save profile").click()
+    follow(page.get_by_role("button", name="Save profile"))
     assert page.locator("h1").inner_text() == "Your groups"
     check_accessibility(page)
     assert AmbassadorProfile.objects.get().topics_offered == ["pensions"]
-    page.get_by_role("link", name="Add time away").click()
+    follow(page.get_by_role("link", name="Add time away"))
     check_accessibility(page)
     today = timezone.localdate()
     page.fill("#id_starts_on", today.strftime("%d/%m/%Y"))
     page.fill("#id_ends_on", (today + timedelta(days=5)).strftime("%d/%m/%Y"))
-    page.get_by_role("button", name="Save time away").click()
+    follow(page.get_by_role("button", name="Save time away"))
     assert "You are away now" in page.content()
     check_accessibility(page)
 
@@ -63,13 +64,13 @@ def test_ambassador_declines_with_a_reason_and_officer_records_conflict(
 
     sign_in(page, "amb-e2e2")
     page.goto(f"{live_url}/ambassadors/matches/{match.pk}/")
-    page.get_by_role("link", name="Decline").click()
+    follow(page.get_by_role("link", name="Decline"))
     check_accessibility(page)
-    page.get_by_role("button", name="Decline this group").click()
+    follow(page.get_by_role("button", name="Decline this group"))
     assert page.title().startswith("Error:")
     check_accessibility(page)
     page.fill("#id_reason", "I already support a group in this service area.")
-    page.get_by_role("button", name="Decline this group").click()
+    follow(page.get_by_role("button", name="Decline this group"))
     assert ProposedMatch.objects.get(pk=match.pk).status == MatchStatus.DECLINED
 
     sign_in(page, "officer-e2e2")
@@ -81,17 +82,17 @@ def test_ambassador_declines_with_a_reason_and_officer_records_conflict(
     page.select_option("#id_profile", str(profile.pk))
     page.select_option("#id_organisation", str(group.pk))
     page.get_by_label("Competing bid").check()
-    page.get_by_role("button", name="Record conflict").click()
+    follow(page.get_by_role("button", name="Record conflict"))
     assert "Conflict of interest recorded" in page.content()
     check_accessibility(page)
 
     sign_in(page, "member-e2e2")
     page.goto(f"{live_url}/ambassadors/")
     check_accessibility(page)
-    page.get_by_role("link", name="Ask for an ambassador").click()
+    follow(page.get_by_role("link", name="Ask for an ambassador"))
     check_accessibility(page)
     page.fill("#id_note", "Help with bid writing and the re-tender.")
-    page.get_by_role("button", name="Ask for an ambassador").click()
+    follow(page.get_by_role("button", name="Ask for an ambassador"))
     assert "You have asked for an ambassador" in page.content()
     check_accessibility(page)
     assert member.pk

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.helpers import follow
+
 pytestmark = pytest.mark.e2e
 
 
@@ -35,12 +37,12 @@ def test_dashboard_filter_rows_and_download(browser_page, live_url, check_access
 
     page.select_option("#supplier_class", "SME")
     page.fill("#year_from", "2025")
-    page.get_by_role("button", name="Apply filters").click()
+    follow(page.get_by_role("button", name="Apply filters"))
     page.wait_for_load_state("networkidle")
     assert "supplier_class=SME" in page.url and "year_from=2025" in page.url
     check_accessibility(page)
 
-    page.locator("#figure-contract-share ~ table a").first.click()
+    follow(page.locator("#figure-contract-share ~ table a").first)
     page.wait_for_load_state()
     assert "/evidence/rows/contract-share/" in page.url
     assert page.locator("h1").inner_text() == "The rows behind this figure"

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from mutualise.fund import services
+from tests.e2e.helpers import follow
 from tests.factories import OrganisationFactory, UserFactory, grant
 
 pytestmark = pytest.mark.e2e
@@ -47,13 +48,13 @@ def world(transactional_db):
 
 def choose(page, label):
     page.get_by_label(label, exact=True).check()
-    page.get_by_role("button", name="Save and continue").click()
+    follow(page.get_by_role("button", name="Save and continue"))
 
 
 def fill(page, value):
     field = page.locator("#id_answer")
     field.fill(value)
-    page.get_by_role("button", name="Save and continue").click()
+    follow(page.get_by_role("button", name="Save and continue"))
 
 
 def test_apply_assess_approve_pay(browser_page, live_url, sign_in, check_accessibility, world):
@@ -67,18 +68,18 @@ def test_apply_assess_approve_pay(browser_page, live_url, sign_in, check_accessi
     sign_in(page, "org-001-member")
     page.goto(f"{live_url}/fund/")
     check_accessibility(page)
-    page.get_by_role("link", name=re.compile(r"Apply to Mutuals Support Fund: Round 3")).click()
+    follow(page.get_by_role("link", name=re.compile(r"Apply to Mutuals Support Fund: Round 3")))
     check_accessibility(page)
-    page.get_by_role("button", name="Start now").click()
+    follow(page.get_by_role("button", name="Start now"))
     assert page.get_by_role("heading", level=1).inner_text().startswith("Apply to")
     check_accessibility(page)
-    page.get_by_role("link", name="About your organisation").click()
+    follow(page.get_by_role("link", name="About your organisation"))
     check_accessibility(page)
     choose(page, "No")  # not delivering in England: E1 will fail
     choose(page, "Not yet, but we intend to become one")
     choose(page, "No")  # not live yet
     assert "/tasks/" in page.url
-    page.get_by_role("link", name="Your project").click()
+    follow(page.get_by_role("link", name="Your project"))
     fill(page, "Business plan for the mutual")
     fill(page, "Community nursing in three localities")
     fill(
@@ -87,10 +88,10 @@ def test_apply_assess_approve_pay(browser_page, live_url, sign_in, check_accessi
         "with neighbouring councils and diversify into private-pay services.",
     )
     fill(page, "Jane Smith, Director of Community Services")
-    page.get_by_role("link", name="Funding").click()
+    follow(page.get_by_role("link", name="Funding"))
     # A negative amount is refused with an error summary.
     page.locator("#id_answer").fill("-100")
-    page.get_by_role("button", name="Save and continue").click()
+    follow(page.get_by_role("button", name="Save and continue"))
     assert page.title().startswith("Error:")
     assert page.locator(".govuk-error-summary").is_visible()
     check_accessibility(page)
@@ -99,22 +100,22 @@ def test_apply_assess_approve_pay(browser_page, live_url, sign_in, check_accessi
     fill(page, "5,000")
     fill(page, "0")
     check_accessibility(page)
-    page.get_by_role("link", name="Check your answers and eligibility").click()
+    follow(page.get_by_role("link", name="Check your answers and eligibility"))
     assert page.get_by_text("Not met").count() == 1
     assert page.get_by_text(
         "only supports organisations that deliver services in England"
     ).is_visible()
     check_accessibility(page)
     # Fix the failed rule from the eligibility summary.
-    page.get_by_role("link", name="Change your answer for Delivering in England").click()
+    follow(page.get_by_role("link", name="Change your answer for Delivering in England"))
     choose(page, "Yes")
     assert "/check/" in page.url
     assert page.get_by_text("Not met").count() == 0
-    page.get_by_role("link", name="Continue to the declaration").click()
+    follow(page.get_by_role("link", name="Continue to the declaration"))
     check_accessibility(page)
     page.get_by_label("Your full name").fill("Sam Applicant")
     page.get_by_label("I agree to the declaration").check()
-    page.get_by_role("button", name="Accept and submit").click()
+    follow(page.get_by_role("button", name="Accept and submit"))
     assert page.get_by_role("heading", name="Application submitted").is_visible()
     check_accessibility(page)
 
@@ -127,48 +128,48 @@ def test_apply_assess_approve_pay(browser_page, live_url, sign_in, check_accessi
     sign_in(page, "off-1")
     page.goto(f"{live_url}/fund/rounds/{fund_round.pk}/applications/")
     check_accessibility(page)
-    page.get_by_role("link", name=application.reference).click()
+    follow(page.get_by_role("link", name=application.reference))
     check_accessibility(page)
-    page.get_by_role("link", name="Assign an assessor").click()
+    follow(page.get_by_role("link", name="Assign an assessor"))
     check_accessibility(page)
     page.get_by_label("Ann Assessor").check()
-    page.get_by_role("button", name="Assign assessor").click()
+    follow(page.get_by_role("button", name="Assign assessor"))
     assert page.get_by_text("Ann Assessor assigned").is_visible()
 
     # The assessor scores every criterion.
     sign_in(page, "ass-1")
     page.goto(f"{live_url}/fund/assessments/")
     check_accessibility(page)
-    page.get_by_role("link", name=re.compile(application.reference)).click()
+    follow(page.get_by_role("link", name=re.compile(application.reference)))
     check_accessibility(page)
     for criterion in fund_round.criteria.all():
         page.locator(f"#score_{criterion.pk}_4").check()
         page.locator(f"#comment_{criterion.pk}").fill("Clear evidence in the application.")
-    page.get_by_role("button", name="Finish assessment").click()
+    follow(page.get_by_role("button", name="Finish assessment"))
     assert page.get_by_text("Assessment finished").is_visible()
 
     # The officer approves and pays the first milestone.
     sign_in(page, "off-1")
     page.goto(f"{live_url}/fund/applications/{application.pk}/")
     assert page.get_by_text("80%").is_visible()
-    page.get_by_role("link", name="Record a decision").click()
+    follow(page.get_by_role("link", name="Record a decision"))
     check_accessibility(page)
     page.get_by_label("Amount to award").fill("18,000")
-    page.get_by_role("button", name="Approve and commit the money").click()
+    follow(page.get_by_role("button", name="Approve and commit the money"))
     assert page.get_by_text("approved").first.is_visible()
-    page.get_by_role("link", name="payments and milestones").click()
+    follow(page.get_by_role("link", name="payments and milestones"))
     check_accessibility(page)
-    page.get_by_role("link", name="Add a milestone").click()
+    follow(page.get_by_role("link", name="Add a milestone"))
     check_accessibility(page)
     page.get_by_label("Milestone", exact=True).fill("Adviser appointed")
     page.get_by_label("Amount payable at this milestone").fill("9,000")
-    page.get_by_role("button", name="Add milestone").click()
-    page.get_by_role("link", name="Record a payment").click()
+    follow(page.get_by_role("button", name="Add milestone"))
+    follow(page.get_by_role("link", name="Record a payment"))
     check_accessibility(page)
     page.get_by_label("Adviser appointed").check()
     page.get_by_label("Amount to pay").fill("9,000")
     page.get_by_label("Evidence that the milestone was met").fill("Signed engagement letter")
-    page.get_by_role("button", name="Record payment").click()
+    follow(page.get_by_role("button", name="Record payment"))
     assert page.get_by_text("Payment recorded").is_visible()
     check_accessibility(page)
     page.goto(f"{live_url}/fund/rounds/{fund_round.pk}/")

@@ -10,6 +10,7 @@ import pytest
 
 from mutualise.journeys import readiness
 from mutualise.journeys.models import Journey
+from tests.e2e.helpers import follow
 from tests.factories import (
     JourneyFactory,
     OrganisationFactory,
@@ -39,16 +40,16 @@ def test_member_takes_readiness_then_officer_moves_the_group(
     assert page.locator(".govuk-task-list").first.is_visible()
     check_accessibility(page)
 
-    page.get_by_role("link", name="Readiness self-assessment").click()
+    follow(page.get_by_role("link", name="Readiness self-assessment"))
     assert page.locator("h1").inner_text() == "Readiness self-assessment"
     check_accessibility(page)
 
-    page.get_by_role("button", name="Start now").click()
+    follow(page.get_by_role("button", name="Start now"))
     first = questionnaire.questions[0]
     assert page.locator("h1").inner_text() == first.text
     check_accessibility(page)
 
-    page.get_by_role("button", name="Continue").click()  # nothing chosen
+    follow(page.get_by_role("button", name="Continue"))  # nothing chosen
     assert page.title().startswith("Error:")
     assert page.locator(".govuk-error-summary").is_visible()
     check_accessibility(page)
@@ -59,11 +60,11 @@ def test_member_takes_readiness_then_officer_moves_the_group(
             check_accessibility(page)
         option = question.options[2 if number % 2 else 3]
         page.get_by_label(option.label, exact=True).check()
-        page.get_by_role("button", name="Continue").click()
+        follow(page.get_by_role("button", name="Continue"))
 
     assert page.locator("h1").inner_text() == "Check your answers"
     check_accessibility(page)
-    page.get_by_role("button", name="Submit assessment").click()
+    follow(page.get_by_role("button", name="Submit assessment"))
 
     assert page.locator("h1").inner_text() == "Readiness result"
     scores = page.locator("#readiness-scores")
@@ -78,13 +79,13 @@ def test_member_takes_readiness_then_officer_moves_the_group(
     assert page.locator("h1").inner_text() == "Pipeline"
     check_accessibility(page)
 
-    page.get_by_role("link", name=group.name).click()
+    follow(page.get_by_role("link", name=group.name))
     assert page.locator("h1").inner_text() == group.name
     check_accessibility(page)
 
     page.get_by_label("Options appraisal", exact=True).check()
     page.get_by_label("Note for the record (optional)").fill("Agreed at the steering group")
-    page.get_by_role("button", name="Move group").click()
+    follow(page.get_by_role("button", name="Move group"))
     assert page.locator(".govuk-notification-banner--success").is_visible()
     assert page.locator("#current-stage").inner_text() == "Options appraisal"
     check_accessibility(page)
@@ -92,7 +93,7 @@ def test_member_takes_readiness_then_officer_moves_the_group(
 
     # the next move lacks its evidence: refused, reasons shown, nothing changed
     page.get_by_label("Business case", exact=True).check()
-    page.get_by_role("button", name="Move group").click()
+    follow(page.get_by_role("button", name="Move group"))
     summary = page.locator(".govuk-error-summary")
     assert summary.is_visible()
     assert re.search("options appraisal that chose the mutual route", summary.inner_text())

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.e2e.helpers import follow
+
 PUBLIC_PATHS = ["/", "/sign-in/", "/accessibility/", "/privacy/", "/no-such-page/"]
 
 
@@ -21,7 +23,7 @@ def test_sign_in_with_wrong_password_shows_error_summary(
     browser_page.goto(live_url + "/sign-in/")
     browser_page.fill("#id_username", "someone")
     browser_page.fill("#id_password", "not the password")
-    browser_page.get_by_role("button", name="Sign in").click()
+    follow(browser_page.get_by_role("button", name="Sign in"))
     assert browser_page.locator(".govuk-error-summary").is_visible()
     assert browser_page.title().startswith("Error:")
     check_accessibility(browser_page)

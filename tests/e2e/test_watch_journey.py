@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from mutualise.organisations.models import OrganisationKind
 from mutualise.watch.models import ContractOutcome, Notice, WatchedContract
+from tests.e2e.helpers import follow
 from tests.factories import OrganisationFactory, UserFactory, grant
 
 pytestmark = pytest.mark.e2e
@@ -95,18 +96,18 @@ def test_officer_sees_radar_and_checks_a_reservation(
     assert "Riverside Health Mutual" in browser_page.locator("#radar").inner_text()
     assert "Retained" in browser_page.locator("#history").inner_text()
     check_accessibility(browser_page)
-    browser_page.get_by_role("link", name="Riverside Health Mutual contracts").click()
+    follow(browser_page.get_by_role("link", name="Riverside Health Mutual contracts"))
     assert browser_page.locator(".govuk-summary-card").count() == 1
     check_accessibility(browser_page)
     browser_page.goto(live_url + "/watch/reservation-check/")
     check_accessibility(browser_page)
-    browser_page.get_by_role("button", name="Check").click()
+    follow(browser_page.get_by_role("button", name="Check"))
     assert browser_page.title().startswith("Error:")
     check_accessibility(browser_page)
     browser_page.fill("#id_cpv_codes", "85323000")
     browser_page.fill("#id_maximum_term_months", "36")
     browser_page.fill("#id_award_date", "2024-06-01")
-    browser_page.get_by_role("button", name="Check").click()
+    follow(browser_page.get_by_role("button", name="Check"))
     assert "Eligible" in browser_page.locator("h1").inner_text()
     check_accessibility(browser_page)
     browser_page.goto(live_url + "/watch/missed-reservations/")
