@@ -256,7 +256,7 @@ def contracts() -> pd.DataFrame:
     region = region.where(
         region.notna(), frame["buyer"].fillna("").str.strip().str.lower().map(by_name)
     )
-    frame["region"] = region.fillna(NOT_KNOWN).replace("", NOT_KNOWN)
+    frame["region"] = region.astype("object").fillna(NOT_KNOWN).replace("", NOT_KNOWN)
     frame["reservable"] = reservable(
         frame["cpv"].fillna(""), frame["award_date"], frame["start_date"], frame["end_date"]
     )
@@ -311,7 +311,7 @@ def contract_outcomes() -> pd.DataFrame:
     region = region.where(
         region.notna(), frame["buyer"].fillna("").str.strip().str.lower().map(by_name)
     )
-    frame["region"] = region.fillna(NOT_KNOWN).replace("", NOT_KNOWN)
+    frame["region"] = region.astype("object").fillna(NOT_KNOWN).replace("", NOT_KNOWN)
     return frame
 
 

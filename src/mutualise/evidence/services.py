@@ -32,6 +32,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mutualise.core import audit
+from mutualise.core.csvsafe import safe_table
 from mutualise.evidence import metrics
 from mutualise.evidence.metrics import Filters, Metric, Presented
 from mutualise.evidence.models import Snapshot
@@ -428,9 +429,9 @@ def export_rows(
     path = row_table_path(snapshot_id, metric)
     where, params = _where(metric, filters, keys, measure)
     with duckdb.connect() as connection:
-        table = connection.execute(
+        table = connection.sql(
             f"SELECT * FROM read_parquet('{path.as_posix()}'){where} ORDER BY ALL",  # noqa: S608
-            params,
+            params=params,
         ).to_arrow_table()
     return encode(table, file_format)
 
@@ -453,7 +454,9 @@ def encode(table: pa.Table, file_format: str) -> tuple[bytes, str]:
     if file_format == "json":
         return json.dumps(table.to_pylist(), default=str, indent=1).encode(), "application/json"
     if file_format == "csv":
-        return table.to_pandas().to_csv(index=False).encode(), "text/csv; charset=utf-8"
+        # CRLF (RFC 4180): with a bare \n line end pandas leaves a \r in a cell unquoted.
+        csv_text = safe_table(table).to_pandas().to_csv(index=False, lineterminator="\r\n")
+        return csv_text.encode(), "text/csv; charset=utf-8"
     raise EvidenceError(f"format must be csv, json or parquet, not {file_format!r}")
 
 

@@ -10,12 +10,12 @@ from typing import Any
 
 from django.db.models import Count, Q, Sum
 
+from mutualise.core.csvsafe import safe_cell as safe_cell  # re-exported: tests and views use it
+from mutualise.core.csvsafe import safe_row
 from mutualise.fund import ledger
 from mutualise.fund.models import Application, FundRound, LedgerEntry, round_balance
 from mutualise.fund.rules import application_form
 from mutualise.organisations.reference import label
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def pounds(pence: int | None) -> Decimal | str:
@@ -23,16 +23,6 @@ def pounds(pence: int | None) -> Decimal | str:
     if pence is None:
         return ""
     return (Decimal(int(pence)) / 100).quantize(Decimal("0.01"))
-
-
-def safe_cell(value: Any) -> str:
-    """Stop spreadsheets reading a text cell as a formula (CSV injection)."""
-    if isinstance(value, int | Decimal) and not isinstance(value, bool):
-        return str(value)
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
 
 
 def csv_rows(header: list[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
@@ -43,7 +33,7 @@ def csv_rows(header: list[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
     writer = csv.writer(Echo())
     yield writer.writerow(header)
     for row in rows:
-        yield writer.writerow([safe_cell(cell) for cell in row])
+        yield writer.writerow(safe_row(row))
 
 
 @dataclass

@@ -85,6 +85,8 @@ def parse_pounds(text: str) -> int | None:
         raise forms.ValidationError("Enter an amount in pounds, like 1250 or 1,250.50")
     if amount < 0:
         raise forms.ValidationError("Amount cannot be negative")
+    if amount >= 10**13:  # £10 trillion; bigger ones make quantize fail and fit no database
+        raise forms.ValidationError("Amount is too large")
     if amount != amount.quantize(Decimal("0.01")):
         raise forms.ValidationError("Amount cannot have more than 2 decimal places (pence)")
     return int(amount * 100)
@@ -136,7 +138,11 @@ class OrganisationForm(GovUKForm):
     spun_out_on = GovUKDateField(
         label="Date it spun out", required=False, help_text="For example, 1 4 2012"
     )
-    staff_count = forms.IntegerField(label="Number of staff", required=False, min_value=0)
+    # The maxima are the database columns' (PositiveInteger, PositiveSmallInteger): a bigger
+    # number would pass the form and fail on saving.
+    staff_count = forms.IntegerField(
+        label="Number of staff", required=False, min_value=0, max_value=2_147_483_647
+    )
     annual_income = forms.CharField(
         label="Annual income, in pounds",
         required=False,
@@ -149,9 +155,11 @@ class OrganisationForm(GovUKForm):
         help_text="For example staff members' share of votes at general meetings.",
     )
     staff_board_seats = forms.IntegerField(
-        label="Board seats held by staff", required=False, min_value=0
+        label="Board seats held by staff", required=False, min_value=0, max_value=32_767
     )
-    board_seats = forms.IntegerField(label="Board seats in total", required=False, min_value=0)
+    board_seats = forms.IntegerField(
+        label="Board seats in total", required=False, min_value=0, max_value=32_767
+    )
     employee_trust_stake_percent = forms.DecimalField(
         label="Stake held by an employee trust (%)",
         **PERCENT,

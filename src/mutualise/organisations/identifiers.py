@@ -34,9 +34,12 @@ def schemes() -> dict[str, Scheme]:
     data = load_yaml("identifier_schemes.yaml")
     result: dict[str, Scheme] = {}
     for code, item in data["schemes"].items():
-        require_keys("identifier_schemes.yaml", code, item, ["name", "pattern", "example", "expected"])
+        require_keys(
+            "identifier_schemes.yaml", code, item, ["name", "pattern", "example", "expected"]
+        )
         try:
-            pattern = re.compile(item["pattern"])
+            # ASCII: `\d` alone also matches Arabic-Indic and other digits no register issues.
+            pattern = re.compile(item["pattern"], re.ASCII)
         except re.error as exc:
             raise RulesError(f"identifier_schemes.yaml: {code} pattern is invalid: {exc}") from exc
         result[code] = Scheme(code, item["name"], pattern, item["example"], item["expected"])

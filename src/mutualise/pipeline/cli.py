@@ -93,6 +93,10 @@ def ingest_command(
             flattened = flatten(warehouse, engine=engine)
             bar.update(task, description="done")
     _print_summary(summary, compiled, flattened)
+    for problem in summary.file_problems:  # each is quarantined too; the rest was ingested
+        errors.print(f"[red]error:[/red] {problem}", highlight=False, soft_wrap=True)
+    if summary.file_problems:
+        raise typer.Exit(code=1)
 
 
 def _print_summary(summary: object, compiled: object | None, flattened: object | None) -> None:
@@ -132,6 +136,7 @@ def sql_command(
     """Run a SQL query against the warehouse."""
     import duckdb
 
+    from mutualise.core.csvsafe import safe_row
     from mutualise.pipeline.sql import sql
 
     try:
@@ -144,7 +149,7 @@ def sql_command(
         writer = csv.writer(sys.stdout)
         writer.writerow(result.column_names)
         for row in rows:
-            writer.writerow([row[name] for name in result.column_names])
+            writer.writerow(safe_row(row[name] for name in result.column_names))
         return
     table = Table(show_lines=False)
     for name in result.column_names:

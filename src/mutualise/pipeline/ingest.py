@@ -37,12 +37,14 @@ import pyarrow.parquet as pq
 
 from mutualise.pipeline.dates import parse_datetime, to_micros
 from mutualise.pipeline.jsonio import (
+    READ_ERRORS,
     BadInput,
     Position,
     expand_paths,
     iter_values,
     jsonl_blocks,
     parse_line,
+    unreadable,
 )
 from mutualise.pipeline.upgrade import minor_version, upgrade_release
 from mutualise.pipeline.warehouse import Warehouse
@@ -103,6 +105,8 @@ class IngestSummary:
     files_total: int = 0
     current_file: str = ""
     reasons: dict[str, int] = field(default_factory=dict)
+    # Files (or zip members) refused or read only in part: unreadable, truncated, unsafe.
+    file_problems: list[str] = field(default_factory=list)
 
 
 class IngestError(Exception):
@@ -232,7 +236,38 @@ def _record_releases(record: Any, package_version: str) -> Iterator[tuple[int | 
 Examined = tuple
 
 
+# What a value of a shape OCDS does not allow can raise deep in the checks or the 1.0 upgrade (a
+# number where a list belongs; nesting deeper than orjson writes, 255 levels, or Python recurses):
+# such a value is quarantined with the error, so that one of them never stops a run.
+SHAPE_ERRORS = (TypeError, AttributeError, KeyError, ValueError, RecursionError)
+
+
 def examine(release: Any, version: str, legacy_hash: bool = False) -> Examined:
+    """`_examine`, with a release of an impossible shape rejected instead of raising."""
+    try:
+        return _examine(release, version, legacy_hash)
+    except SHAPE_ERRORS as error:
+        return _unusable(release, error)
+
+
+def _unusable(value: Any, error: BaseException) -> Examined:
+    if isinstance(error, RecursionError) or "Recursion limit" in str(error):
+        reason, code = "nested too deeply to store", "too_deep"
+    else:
+        reason, code = f"not a usable OCDS release ({type(error).__name__}: {error})", "bad_shape"
+    ocid = value.get("ocid") if isinstance(value, dict) else None
+    raw_id = value.get("id") if isinstance(value, dict) else None
+    return (
+        False,
+        reason,
+        code,
+        _dump(value),
+        ocid if isinstance(ocid, str) else None,
+        str(raw_id) if isinstance(raw_id, str | int | float) else None,
+    )
+
+
+def _examine(release: Any, version: str, legacy_hash: bool = False) -> Examined:
     """Check one release and turn it into the values of its row, without touching shared state.
 
     The body (the release without its key fields) is serialised once, with sorted keys, and the
@@ -283,10 +318,13 @@ def examine_value(
     document: Any, legacy_hash: bool = False
 ) -> list[tuple[int | None, Examined, str]]:
     """Every release of a top-level value, examined: (index, examined release, version)."""
-    return [
-        (index, examine(release, version, legacy_hash), version)
-        for index, release, version in releases_in(document)
-    ]
+    examined: list[tuple[int | None, Examined, str]] = []
+    try:
+        for index, release, version in releases_in(document):
+            examined.append((index, examine(release, version, legacy_hash), version))
+    except SHAPE_ERRORS as error:  # a package or record of an impossible shape
+        examined.append((None, _unusable(document, error), ""))
+    return examined
 
 
 # A value read from JSON Lines by a worker: (position, examined releases) or BadInput.
@@ -457,19 +495,29 @@ class Ingester:
             self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"))
         pending: collections.deque[Future] = collections.deque()
         label = str(path)
-        for label, data, start, first_line in chunks:
-            task = (label, data, start, first_line, self.legacy_hash)
-            pending.append(self.pool.submit(examine_chunk, task))
-            while len(pending) > 2 * self.workers:
-                yield from _positioned(label, pending.popleft().result())
+        failure = None
+        lines = 0
+        try:
+            for label, data, start, first_line in chunks:
+                task = (label, data, start, first_line, self.legacy_hash)
+                pending.append(self.pool.submit(examine_chunk, task))
+                lines = first_line + data.count(b"\n")
+                while len(pending) > 2 * self.workers:
+                    yield from _positioned(label, pending.popleft().result())
+        except READ_ERRORS as error:  # a truncated or corrupt gzip: keep what was read, say so
+            failure = unreadable(label, error, f"line {lines:,}")
         while pending:
             yield from _positioned(label, pending.popleft().result())
+        if failure is not None:
+            yield failure
 
     def _take(self, value: LineResult, record: dict[str, Any]) -> None:
         if isinstance(value, BadInput):
             self._quarantine(
-                record, value.position, value.reason, "malformed_json", value.excerpt, None, None
+                record, value.position, value.reason, value.code, value.excerpt, None, None
             )
+            if value.code != "malformed_json":  # the file itself, not one value in it
+                self.summary.file_problems.append(f"{value.position.file}: {value.reason}")
             return
         position, examined = value
         for index, release, version in examined:
@@ -655,7 +703,11 @@ def _dump(value: Any) -> str:
     try:
         return orjson.dumps(value).decode()
     except TypeError:
+        pass
+    try:
         return repr(value)
+    except RecursionError:
+        return "(nested too deeply to show)"
 
 
 def ingest(

@@ -6,11 +6,14 @@ be parsed, so one broken line never stops a run.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import json
+import math
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +25,18 @@ from ijson.common import ObjectBuilder
 
 # Files bigger than this are streamed with ijson instead of being parsed in one go.
 WHOLE_FILE_LIMIT = 256 * 1024 * 1024
+# How much of a file is looked at to tell JSON Lines from a JSON document: a JSON Lines file's
+# first line must end within it (OCDS releases run to hundreds of kB on one line).
+DETECT_BYTES = 16 * 1024 * 1024
+# Zip archives are read member by member, never unpacked to disk. These caps refuse zip bombs
+# (a few MB that inflate to many GB) before they are read: OCDS JSON compresses about 10 to 30
+# times, so a member inflating more than MAX_COMPRESSION_RATIO times is not OCDS data. Members
+# under RATIO_CHECK_BYTES are too small to hurt, whatever their ratio.
+MAX_ARCHIVE_BYTES = 64 * 1024**3
+MAX_COMPRESSION_RATIO = 200
+RATIO_CHECK_BYTES = 16 * 1024 * 1024
+# What reading a damaged file raises: not gzip or zip at all, truncated, or corrupt inside.
+READ_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile, zipfile.LargeZipFile)
 
 OCDS_SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz", ".gz", ".zip")
 
@@ -58,6 +73,7 @@ class BadInput:
     position: Position
     reason: str
     excerpt: str
+    code: str = "malformed_json"  # the quarantine reason code; others are about the whole file
 
 
 def fix_quirks(data: bytes) -> bytes:
@@ -72,11 +88,21 @@ def loads(data: bytes) -> Any:
     """Parse JSON with orjson, retrying once with the Find a Tender quirks fixed."""
     try:
         return orjson.loads(data)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as error:
+        if not _may_be_quirk(error):
+            raise
         fixed = fix_quirks(data)
         if fixed == data:
             raise
         return orjson.loads(fixed)
+
+
+def _may_be_quirk(error: Exception) -> bool:
+    """Whether a parse error is the kind a quirk causes: an infinite number, or a number with
+    a space in it where a comma was expected. Other errors (a line cut off, a stray byte) are not
+    fixed by `fix_quirks`, and trying costs seconds on a 100 MB line."""
+    message = str(error)
+    return "infinity" in message or "expected ','" in message or "Expecting ','" in message
 
 
 def is_ocds_file(path: Path) -> bool:
@@ -96,42 +122,176 @@ def expand_paths(paths: list[Path]) -> list[Path]:
 
 
 def iter_values(path: Path) -> Iterator[tuple[Position, Any] | BadInput]:
-    """Every top-level JSON value in a file (or in each member of a zip)."""
+    """Every top-level JSON value in a file (or in each member of a zip).
+
+    A file that cannot be read (not really gzip or zip, truncated, corrupt) ends with a BadInput
+    saying so, after the values read before the damage.
+    """
+    read = 0
+    try:
+        for value in _iter_file(path):
+            read += 1
+            yield value
+    except READ_ERRORS as error:
+        yield unreadable(str(path), error, f"{read:,} values")
+
+
+def unreadable(label: str, error: BaseException, after: str) -> BadInput:
+    """Why a file could not be read to its end (after what), as a BadInput for the whole file."""
+    if isinstance(error, EOFError):
+        reason = f"the compressed file ends early (truncated?) after {after}"
+        code = "truncated_file"
+    else:
+        detail = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        reason = f"the file cannot be read after {after}: {detail}"
+        code = "unreadable_file"
+    return BadInput(Position(label), reason, "", code)
+
+
+def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
+    """Why a zip member must not be read, or None."""
+    name = info.filename.replace("\\", "/")
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name) or ".." in name.split("/"):
+        return f"unsafe member name {info.filename!r} (an absolute path or one with '..')"
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size > RATIO_CHECK_BYTES and ratio > MAX_COMPRESSION_RATIO:
+        return (
+            f"member {info.filename!r} inflates {ratio:,.0f} times ({info.file_size:,} bytes), "
+            f"more than {MAX_COMPRESSION_RATIO} times: a zip bomb, not OCDS data"
+        )
+    return None
+
+
+def _iter_zip(path: Path) -> Iterator[tuple[Position, Any] | BadInput]:
+    with zipfile.ZipFile(path) as archive:
+        members = sorted(archive.infolist(), key=lambda info: info.filename)
+        total = sum(info.file_size for info in members)
+        if total > MAX_ARCHIVE_BYTES:
+            reason = (
+                f"the archive inflates to {total:,} bytes, more than the "
+                f"{MAX_ARCHIVE_BYTES // 1024**3} GB we read from one archive: unpack it first"
+            )
+            yield BadInput(Position(str(path)), reason, "", "unsafe_archive")
+            return
+        for info in members:
+            member = info.filename
+            if member.endswith("/") or not is_ocds_file(Path(member)):
+                continue
+            label = f"{path}!{member}"
+            unsafe = _unsafe_member(info)
+            if unsafe is not None:
+                yield BadInput(Position(label), unsafe, "", "unsafe_archive")
+                continue
+            yield from _iter_member(archive, info, label)
+
+
+def _iter_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str
+) -> Iterator[tuple[Position, Any] | BadInput]:
+    with archive.open(info) as raw:
+        if info.filename.lower().endswith(".gz"):
+            yield from _iter_gzip(raw, label)
+        else:
+            yield from _iter_stream(raw, label, size=info.file_size)
+
+
+def _iter_file(path: Path) -> Iterator[tuple[Position, Any] | BadInput]:
     name = path.name.lower()
     if name.endswith(".zip"):
-        with zipfile.ZipFile(path) as archive:
-            for member in sorted(archive.namelist()):
-                if member.endswith("/") or not is_ocds_file(Path(member)):
-                    continue
-                label = f"{path}!{member}"
-                with archive.open(member) as raw:
-                    if member.lower().endswith(".gz"):
-                        with gzip.open(raw) as unzipped:
-                            yield from _iter_stream(unzipped, label, size=None)
-                    else:
-                        yield from _iter_stream(raw, label, size=archive.getinfo(member).file_size)
+        yield from _iter_zip(path)
         return
     if name.endswith(".gz"):
-        with gzip.open(path, "rb") as stream:
-            yield from _iter_stream(stream, str(path), size=None)
+        with path.open("rb") as raw:
+            yield from _iter_gzip(raw, str(path))
         return
     with path.open("rb") as stream:
         yield from _iter_stream(stream, str(path), size=path.stat().st_size)
 
 
+def _iter_gzip(raw: IO[bytes], label: str) -> Iterator[tuple[Position, Any] | BadInput]:
+    """The values of a gzip stream; a truncated one gives the values before the cut, then the
+    EOFError (which `iter_values` reports)."""
+    with gzip.open(raw, "rb") as stream:
+        tolerant = _UntilTruncated(stream)
+        yield from _iter_stream(tolerant, label, size=None)
+        if tolerant.error is not None:
+            raise tolerant.error
+
+
+class _UntilTruncated(io.RawIOBase):
+    """A gzip stream that ends where a truncated file's data ends, keeping the EOFError.
+
+    Reading a truncated gzip file raises EOFError and drops what the failing read had already
+    decompressed; reading in small steps (read1) keeps every byte before the cut.
+    """
+
+    def __init__(self, stream: gzip.GzipFile) -> None:
+        self.stream = stream
+        self.error: EOFError | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        filled = 0
+        while filled < len(view) and self.error is None:
+            try:
+                data = self.stream.read1(len(view) - filled)
+            except EOFError as error:
+                self.error = error
+                break
+            if not data:
+                break
+            view[filled : filled + len(data)] = data
+            filled += len(data)
+        return filled
+
+
 def _iter_stream(
-    stream: IO[bytes] | gzip.GzipFile, label: str, size: int | None
+    stream: IO[bytes] | gzip.GzipFile | io.RawIOBase, label: str, size: int | None
 ) -> Iterator[tuple[Position, Any] | BadInput]:
-    buffered = (
-        stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(cast(Any, stream))
-    )
-    first_line = buffered.peek(1 << 16)[: 1 << 16].split(b"\n", 1)[0]
-    if _parses(first_line.strip()):
+    # A big buffer, so that peek() shows a long first line whole.
+    buffered = io.BufferedReader(cast(Any, stream), buffer_size=DETECT_BYTES)
+    head = buffered.peek(DETECT_BYTES)[:DETECT_BYTES]
+    if head.startswith(codecs.BOM_UTF8):  # Windows tools write one; it is no part of the JSON
+        buffered.read(len(codecs.BOM_UTF8))
+        head = head[len(codecs.BOM_UTF8) :]
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        reason = "the file is UTF-16 or UTF-32 text: OCDS JSON must be UTF-8"
+        yield BadInput(Position(label, offset=0), reason, "", "wrong_encoding")
+        return
+    if _parses(head.split(b"\n", 1)[0].strip()):
         yield from _iter_lines(buffered, label)
     elif size is not None and size > WHOLE_FILE_LIMIT:
         yield from _iter_streamed_document(buffered, label)
+    elif size is None:  # compressed: read no more than the limit, so a gzip bomb cannot fill memory
+        data = buffered.read(WHOLE_FILE_LIMIT + 1)
+        if len(data) > WHOLE_FILE_LIMIT:
+            yield from _iter_streamed_document(_Rejoined(data, buffered), label)
+        else:
+            yield from _iter_documents(data, label)
     else:
         yield from _iter_documents(buffered.read(), label)
+
+
+class _Rejoined:
+    """Bytes already read from a stream, then the rest of it: one stream again (for ijson)."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self.head: bytes | None = head
+        self.position = 0
+        self.rest = rest
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head is None:
+            return self.rest.read(size)
+        end = len(self.head) if size < 0 else self.position + size
+        chunk = self.head[self.position : end]
+        self.position += len(chunk)
+        if self.position >= len(self.head):
+            self.head = None  # let the big block go
+        return chunk if chunk or size == 0 else self.rest.read(size)
 
 
 def _parses(line: bytes) -> bool:
@@ -181,8 +341,11 @@ def jsonl_blocks(path: Path, block_bytes: int) -> Iterator[tuple[str, bytes, int
     if name.endswith(".zip"):
         return None
     compressed = name.endswith(".gz")
-    with gzip.open(path, "rb") if compressed else path.open("rb") as stream:
-        first_line = stream.read(1 << 16).split(b"\n", 1)[0]
+    try:
+        with gzip.open(path, "rb") if compressed else path.open("rb") as stream:
+            first_line = stream.read(DETECT_BYTES).split(b"\n", 1)[0]
+    except READ_ERRORS:
+        return None  # `iter_values` says what is wrong with the file
     if not _parses(first_line.strip()):
         return None
     return _blocks(path, compressed, block_bytes)
@@ -195,21 +358,25 @@ def _blocks(
     start, line = 0, 1
     with gzip.open(path, "rb") if compressed else path.open("rb") as stream:
         carry = b""
+        # A line longer than a block, in parts: joined once, not copied again per block.
+        parts: list[bytes] = []
         while True:
             block = stream.read(block_bytes)
             if not block:
                 break
-            data = carry + block
-            cut = data.rfind(b"\n") + 1
+            cut = block.rfind(b"\n") + 1
             if cut == 0:
-                carry = data  # a line longer than a block: read on
+                parts.append(block)  # no line end in this block: read on
                 continue
-            yield label, data[:cut], start, line
-            line += data.count(b"\n", 0, cut)
-            start += cut
-            carry = data[cut:]
-        if carry:
-            yield label, carry, start, line
+            data = b"".join([carry, *parts, block[:cut]])
+            parts = []
+            yield label, data, start, line
+            line += data.count(b"\n")
+            start += len(data)
+            carry = block[cut:]
+        rest = b"".join([carry, *parts])
+        if rest:
+            yield label, rest, start, line
 
 
 def _iter_documents(data: bytes, label: str) -> Iterator[tuple[Position, Any] | BadInput]:
@@ -219,26 +386,76 @@ def _iter_documents(data: bytes, label: str) -> Iterator[tuple[Position, Any] | 
         return
     except orjson.JSONDecodeError as error:
         first_error = error
-    # Concatenated JSON: walk value by value with the standard library's raw decoder.
-    text = fix_quirks(data).decode("utf-8", "replace")
-    decoder = json.JSONDecoder()
-    index = _skip_space(text, 0)
-    if index >= len(text):
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:  # refused, not "repaired": nothing is changed silently
+        reason = f"the file is not UTF-8 text (byte {error.start}): OCDS JSON must be UTF-8"
+        excerpt = _excerpt(data[error.start :])
+        yield BadInput(Position(label, offset=error.start), reason, excerpt, "wrong_encoding")
         return
+    del data
+    # Concatenated JSON: walk value by value with the standard library's raw decoder, read as
+    # orjson reads (the same numbers), so every value can be stored.
+    decoder = json.JSONDecoder(
+        parse_int=_int_as_orjson, parse_float=_finite, parse_constant=_not_a_number
+    )
+    index = _skip_space(text, 0)
     found = 0
+    fixed = False
     while index < len(text):
         try:
             value, end = decoder.raw_decode(text, index)
-        except json.JSONDecodeError as error:
-            line = text.count("\n", 0, error.pos) + 1
-            reason = f"malformed JSON on line {line}: {error.msg if found else first_error}"
-            yield BadInput(
-                Position(label, line=line, offset=index), reason, text[index : index + 300]
-            )
+        except (ValueError, OverflowError, RecursionError) as error:
+            if not fixed and _may_be_quirk(error):
+                # Fix the Find a Tender quirks from here on only: the values already read were
+                # valid, and fixing their text could change what their strings say.
+                fixed = True
+                text = text[:index] + fix_quirks(text[index:].encode()).decode()
+                continue
+            yield _bad_value(text, label, index, error, first_error if not found else None)
             return
         yield Position(label, line=text.count("\n", 0, index) + 1, offset=index), value
         found += 1
         index = _skip_space(text, end)
+
+
+def _int_as_orjson(text: str) -> int | float:
+    """An integer as orjson reads it: past 64 bits it becomes a float (OverflowError past 1e308)."""
+    value = int(text)
+    return value if -(2**63) <= value < 2**64 else float(value)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number {text[:40]} is infinity when parsed as double")
+    return value
+
+
+def _not_a_number(text: str) -> None:
+    raise ValueError(f"{text} is not a JSON number")
+
+
+def _bad_value(
+    text: str, label: str, index: int, error: BaseException, first_error: Exception | None
+) -> BadInput:
+    """Why the value at `index` of concatenated JSON could not be read."""
+    where = error.pos if isinstance(error, json.JSONDecodeError) else index
+    line = text.count("\n", 0, where) + 1
+    if isinstance(error, json.JSONDecodeError):
+        detail = str(first_error) if first_error is not None else error.msg
+    else:
+        detail = _unreadable_value(error)
+    reason = f"malformed JSON on line {line}: {detail}"
+    return BadInput(Position(label, line=line, offset=index), reason, text[index : index + 300])
+
+
+def _unreadable_value(error: BaseException) -> str:
+    if isinstance(error, RecursionError):
+        return "nested too deeply to read"
+    if isinstance(error, OverflowError):
+        return "a number too large to read"
+    return str(error)
 
 
 def _skip_space(text: str, index: int) -> int:
@@ -248,7 +465,7 @@ def _skip_space(text: str, index: int) -> int:
 
 
 def _iter_streamed_document(
-    stream: IO[bytes], label: str
+    stream: IO[bytes] | _Rejoined, label: str
 ) -> Iterator[tuple[Position, Any] | BadInput]:
     """A very large package: stream its `releases` or `records` one at a time with ijson.
 

@@ -336,6 +336,7 @@ def export_outcomes(out_path: Path, warehouse_dir: Path | None = None) -> int:
 
     import pyarrow.dataset as ds
 
+    from mutualise.core.csvsafe import safe_row
     from mutualise.pipeline.warehouse import Warehouse
 
     folder = Warehouse(warehouse_dir).table_dir("contract_outcomes")
@@ -353,14 +354,10 @@ def export_outcomes(out_path: Path, warehouse_dir: Path | None = None) -> int:
         writer.writerow(EXPORT_COLUMNS)
         for record in table.sort_by([("ocid", "ascending"), ("award_id", "ascending")]).to_pylist():
             writer.writerow(
-                [
-                    ""
-                    if record[c] is None
-                    else record[c].isoformat()
-                    if isinstance(record[c], date)
-                    else record[c]
+                safe_row(
+                    record[c].isoformat() if isinstance(record[c], date) else record[c]
                     for c in EXPORT_COLUMNS
-                ]
+                )
             )
             rows += 1
     os.replace(temporary, out_path)

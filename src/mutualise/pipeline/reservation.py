@@ -25,13 +25,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from mutualise.core.csvsafe import safe_row
 from mutualise.rules import RULES_DIR, RulesError, load_csv, load_yaml, require_keys
 
 REGIMES_FILE = "reservation_regimes.yaml"
 PASS, FAIL, UNKNOWN, NOT_CHECKED = "pass", "fail", "unknown", "not_checked"
 STATUS_LABELS = {PASS: "Pass", FAIL: "Fail", UNKNOWN: "Cannot confirm", NOT_CHECKED: "Not checked"}
 ONE_DAY = timedelta(days=1)
-CPV_PATTERN = re.compile(r"^(\d{8})(?:-\d)?$")
+# ASCII digits only: `\d` alone also takes Arabic-Indic and other digits, which are no CPV code.
+CPV_PATTERN = re.compile(r"^(\d{8})(?:-\d)?$", re.ASCII)
+# The real lists are a few hundred rows (tens of kB); a bigger file is not a CPV list, and this
+# keeps `load-cpv` from reading an arbitrarily large file into memory.
+MAX_CPV_LIST_BYTES = 5 * 1024 * 1024
 
 
 class ReservationInputError(ValueError):
@@ -112,9 +117,30 @@ def _date(value: Any, where: str) -> date:
 
 def read_cpv_list(path: Path) -> tuple[CpvRange, ...]:
     """Read and validate a CPV list file (columns code_from, code_to, description, source)."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    return _cpv_ranges(path.name, rows)
+    return _cpv_ranges(path.name, _read_cpv_rows(path))
+
+
+def _read_cpv_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a CPV list file; RulesError, saying why, for anything that is not one."""
+    if not path.is_file():
+        raise RulesError(f"{path} is not a file")
+    if path.stat().st_size > MAX_CPV_LIST_BYTES:
+        raise RulesError(f"{path} is bigger than {MAX_CPV_LIST_BYTES // 2**20} MB: not a CPV list")
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except UnicodeDecodeError as exc:
+        raise RulesError(f"{path} is not UTF-8 text (byte {exc.start}): save it as UTF-8") from None
+    except csv.Error as exc:
+        raise RulesError(f"{path} is not a readable CSV file: {exc}") from None
+    for number, row in enumerate(rows, start=2):
+        if None in row or None in row.values():
+            raise RulesError(
+                f"{path.name}: row {number} does not have as many columns as the header"
+            )
+        if any("\x00" in value for value in row.values()):
+            raise RulesError(f"{path.name}: row {number} contains a NUL character")
+    return rows
 
 
 def _cpv_ranges(name: str, rows: Iterable[dict[str, str]]) -> tuple[CpvRange, ...]:
@@ -202,26 +228,25 @@ def install_cpv_list(regime_name: str, source: Path) -> int:
     """Validate a CPV list file and install it as a regime's list; return the rows loaded."""
     rules = load_rules()
     regime = rules.regime_named(regime_name)
-    ranges = read_cpv_list(source)
+    rows = _read_cpv_rows(source)
+    ranges = _cpv_ranges(source.name, rows)
     if not ranges:
         raise RulesError(f"{source} has no CPV rows")
     target = RULES_DIR / regime.cpv_list_file
     temporary = target.with_suffix(".csv.tmp")
-    with source.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    with temporary.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, ["code_from", "code_to", "description", "source"])
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(
-                {
-                    "code_from": normalise_cpv(row["code_from"]),
-                    "code_to": normalise_cpv(row.get("code_to") or row["code_from"]),
-                    "description": row["description"].strip(),
-                    "source": (row.get("source") or "").strip(),
-                }
-            )
-    temporary.replace(target)
+    try:
+        with temporary.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["code_from", "code_to", "description", "source"])
+            for row in rows:
+                code_from = normalise_cpv(row["code_from"])
+                code_to = normalise_cpv(row.get("code_to") or row["code_from"])
+                description = row["description"].strip()
+                source_text = (row.get("source") or "").strip()
+                writer.writerow(safe_row([code_from, code_to, description, source_text]))
+        temporary.replace(target)
+    finally:
+        temporary.unlink(missing_ok=True)  # a failed write leaves no half-written file behind
     clear_cache()
     return len(ranges)
 

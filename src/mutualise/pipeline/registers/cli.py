@@ -229,6 +229,7 @@ def export_suppliers_command(
     warehouse: WarehouseOption = None,
 ) -> None:
     """One row per award supplier mention: who won, resolved and classified."""
+    from mutualise.core.csvsafe import safe_row
     from mutualise.pipeline.resolve import ResolveError, read_table
 
     try:
@@ -246,8 +247,8 @@ def export_suppliers_command(
                 value = columns[name][index]
                 if name == "match_probability" and value is not None:
                     value = f"{value:.4f}"
-                row.append("" if value is None else value)
-            writer.writerow(row)
+                row.append(value)
+            writer.writerow(safe_row(row))
     finally:
         if handle is not sys.stdout:
             handle.close()

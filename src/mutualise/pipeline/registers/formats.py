@@ -99,6 +99,10 @@ def _first_line(path: Path) -> str:
         raw = handle.readline(1 << 20)
     if not raw:
         raise RegisterFormatError(f"{path.name} is empty: expected a header line")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise RegisterFormatError(
+            f"{path.name} is UTF-16 text: the register files are UTF-8; save it as UTF-8"
+        )
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return raw.decode(encoding).rstrip("\r\n")
@@ -110,7 +114,13 @@ def _first_line(path: Path) -> str:
 def check_csv_header(path: Path, expected: tuple[str, ...], register_name: str) -> None:
     """Raise RegisterFormatError unless the file's header is exactly the expected columns."""
     line = _first_line(path)
-    found = [name.strip() for name in next(csv.reader(io.StringIO(line)))]
+    try:
+        found = [name.strip() for name in next(csv.reader(io.StringIO(line)), [])]
+    except csv.Error as exc:  # a NUL byte, a stray carriage return: not a CSV header
+        raise RegisterFormatError(
+            f"{path.name} is not a {register_name} file: its first line is not a CSV header "
+            f"({exc}). Expected columns: {', '.join(expected)}"
+        ) from None
     if found == list(expected):
         return
     expected_text = ", ".join(expected)

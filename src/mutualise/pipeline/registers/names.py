@@ -82,7 +82,7 @@ def _words(name: str | None) -> tuple[list[str], str]:
     text = _COOPERATIVE.sub("cooperative", text)
     words = _SPACES.sub(" ", text).strip().split(" ")
     words = [w for w in words if w]
-    if len(words) > 1 and words[0] == "the":
+    while len(words) > 1 and words[0] == "the":  # every leading "the", so normalising is idempotent
         words = words[1:]
     form = ""
     stripped = True
