@@ -19,12 +19,14 @@ files put one record per line.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -398,44 +400,70 @@ def load_register(
             {"name": path.name, "size": path.stat().st_size, "sha256": _sha256(path)}
         )
         report("hashing", index, len(files))
-    manifest_path = target / "load.json"
-    if not force and manifest_path.exists():
-        previous = orjson.loads(manifest_path.read_bytes())
-        if previous.get("files") == fingerprints:
-            summary.already_loaded = True
-            summary.rows_loaded = previous.get("rows_loaded", 0)
-            summary.rows_quarantined = previous.get("rows_quarantined", 0)
-            summary.rows_read = previous.get("rows_read", 0)
-            summary.reasons = previous.get("reasons", {})
-            summary.seconds = time.perf_counter() - started
-            return summary
-
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(f".{target.name}-{uuid.uuid4().hex[:8]}")
-    staging.mkdir()
-    try:
-        _load_into(register, files, staging, summary, report)
-        summary.seconds = time.perf_counter() - started
-        manifest = {
-            "register": register,
-            "files": fingerprints,
-            "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "rows_read": summary.rows_read,
-            "rows_loaded": summary.rows_loaded,
-            "rows_quarantined": summary.rows_quarantined,
-            "reasons": summary.reasons,
-            "seconds": round(summary.seconds, 1),
-        }
-        (staging / "load.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
-        old = target.with_name(f".{target.name}-old-{uuid.uuid4().hex[:8]}")
-        if target.exists():
-            os.replace(target, old)
-        os.replace(staging, target)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return summary
+    with _exclusive(target):
+        _recover(target)
+        manifest_path = target / "load.json"
+        if not force and manifest_path.exists():
+            previous = orjson.loads(manifest_path.read_bytes())
+            if previous.get("files") == fingerprints:
+                summary.already_loaded = True
+                summary.rows_loaded = previous.get("rows_loaded", 0)
+                summary.rows_quarantined = previous.get("rows_quarantined", 0)
+                summary.rows_read = previous.get("rows_read", 0)
+                summary.reasons = previous.get("reasons", {})
+                summary.seconds = time.perf_counter() - started
+                return summary
+
+        staging = target.with_name(f".{target.name}-{uuid.uuid4().hex[:8]}")
+        staging.mkdir()
+        try:
+            _load_into(register, files, staging, summary, report)
+            summary.seconds = time.perf_counter() - started
+            manifest = {
+                "register": register,
+                "files": fingerprints,
+                "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "rows_read": summary.rows_read,
+                "rows_loaded": summary.rows_loaded,
+                "rows_quarantined": summary.rows_quarantined,
+                "reasons": summary.reasons,
+                "seconds": round(summary.seconds, 1),
+            }
+            (staging / "load.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+            old = target.with_name(f".{target.name}-old-{uuid.uuid4().hex[:8]}")
+            if target.exists():
+                os.replace(target, old)
+            os.replace(staging, target)
+            shutil.rmtree(old, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return summary
+
+
+@contextlib.contextmanager
+def _exclusive(target: Path) -> Iterator[None]:
+    """Hold the register's lock file: one load of a register at a time, so whatever staging
+    folders exist when a load starts belong to no running load."""
+    with (target.parent / f".{target.name}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _recover(target: Path) -> None:
+    """Tidy up after a load that was killed: put back the previous load if the kill came between
+    the two renames of the swap, and delete the staging folders killed loads left behind."""
+    leftovers = sorted(target.parent.glob(f".{target.name}-*"), key=lambda p: p.stat().st_mtime)
+    if not target.exists():
+        previous = [p for p in leftovers if "-old-" in p.name and (p / "load.json").exists()]
+        if previous:
+            os.replace(previous[-1], target)
+    for folder in leftovers:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _connection(scratch: Path) -> duckdb.DuckDBPyConnection:
@@ -462,7 +490,9 @@ def _load_into(
                 f"COPY ({staging_sql}) TO {_literal(str(all_rows))} (FORMAT parquet)"
             )
         except duckdb.Error as exc:
-            raise RegisterLoadError(f"could not read the {register} files: {exc}") from exc
+            # DuckDB's message runs to several lines (context, a caret): the first says what.
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise RegisterLoadError(f"could not read the {register} files: {reason}") from exc
         report("reading", 1, 3)
         rows = f"read_parquet({_literal(str(all_rows))})"
         connection.execute(
