@@ -19,7 +19,9 @@ app = typer.Typer(
 )
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
-personal_data_app = typer.Typer(help="Subject access and erasure requests.", no_args_is_help=True)
+personal_data_app = typer.Typer(
+    help="Subject access and erasure requests, and the retention policy.", no_args_is_help=True
+)
 app.add_typer(personal_data_app, name="personal-data")
 console = Console()
 error_console = Console(stderr=True)
@@ -127,6 +129,10 @@ def serve(
         sys.executable, "-m", "gunicorn", "mutualise.config.wsgi:application",
         "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
         "--access-logfile", "-", "--graceful-timeout", "5",
+        # Longer than any client's or proxy's idle keep-alive (nginx 60 s, ALB 60 s): with
+        # gunicorn's 2 s default the server closes a connection just as a client reuses it,
+        # and the client sees a connection reset.
+        "--keep-alive", "75",
     ]
     console.print(f"Serving on http://{host}:{port} (Ctrl+C to stop)")
     os.execv(sys.executable, args)  # noqa: S606 - replace this process with the server
@@ -241,6 +247,43 @@ def personal_data_erase(
     except personal_data.PersonalDataError as exc:
         raise fail(str(exc), 2) from exc
     console.print(f"Erased the personal data of {user}; the account is now erased-user-{target.pk}.")
+
+
+@personal_data_app.command("purge")
+def personal_data_purge(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would go; change nothing")
+    ] = False,
+) -> None:
+    """Apply the retention policy (rules/personal_data_retention.yaml): delete or anonymise
+    personal data kept longer than its period."""
+    django_setup()
+    from mutualise.core import personal_data
+
+    summary = personal_data.purge(dry_run=dry_run)
+    title = f"Retention policy {summary.policy_version}: " + (
+        "what a purge would do (dry run, nothing changed)" if dry_run else "purged"
+    )
+    table = Table(title=title)
+    table.add_column("category")
+    table.add_column("older than")
+    table.add_column("at the end")
+    table.add_column("count", justify="right")
+    for result in summary.results:
+        table.add_row(
+            result.name,
+            f"{result.cutoff:%Y-%m-%d %H:%M} UTC",
+            result.what,
+            str(result.count),
+        )
+    console.print(table)
+    total = sum(result.count for result in summary.results)
+    if dry_run:
+        console.print(f"Dry run: {total} records would be removed or anonymised.")
+    else:
+        console.print(
+            f"Done: {total} records removed or anonymised (retention run {summary.run_id})."
+        )
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -148,6 +148,21 @@ MATRIX: dict[str, Entry] = {
     "core:accessibility": Entry(get=public()),
     "core:privacy": Entry(get=public()),
     "core:health": Entry(get=public()),
+    # the signed-in person's own account page
+    "core:account": Entry(get=signed_in(), read_only=True),
+    # two-factor sign-in is offered to roles that act programme-wide (core.roles.TWO_FACTOR_ROLES)
+    "core:two-factor-setup": Entry(
+        get=only(*STAFF, "ambassador", "other_ambassador", "assessor", "other_assessor")
+    ),
+    # shown once after set-up; with no new codes in the session, back to the account page
+    "core:two-factor-recovery-codes": Entry(
+        get=signed_in(**{role: to("core:account") for role in SIGNED_IN}), read_only=True
+    ),
+    # nobody in the world has two-factor sign-in on: nothing to turn off, or to verify
+    "core:two-factor-turn-off": Entry(
+        get=signed_in(**{role: to("core:account") for role in SIGNED_IN})
+    ),
+    "core:two-factor-verify": Entry(get=signed_in(**{role: to("core:home") for role in SIGNED_IN})),
     # --- organisations -------------------------------------------------------------------
     "organisations:list": Entry(get=staff_only(), read_only=True),
     "organisations:new-staff-group": Entry(get=staff_only()),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dj_database_url
 
 from mutualise.config.env import PROJECT_ROOT, read_environment
+from mutualise.config.env import _bool as _env_bool
 
 ENV = read_environment()
 BASE_DIR = PROJECT_ROOT
@@ -29,6 +30,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "ninja",  # serves /api/docs from its bundled files (no CDN, no inline script)
     "mutualise.core",
     "mutualise.organisations",
@@ -42,12 +46,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "mutualise.core.middleware.ApiErrorsAsJson",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "mutualise.core.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -72,8 +79,12 @@ TEMPLATES = [
     }
 ]
 
+# Persistent connections (MUTUALISE_CONN_MAX_AGE > 0) are checked before each request reuses
+# them, so a database restart between requests costs no request an error page.
 DATABASES = {
-    "default": dj_database_url.parse(ENV.database_url, conn_max_age=ENV.conn_max_age)
+    "default": dj_database_url.parse(
+        ENV.database_url, conn_max_age=ENV.conn_max_age, conn_health_checks=True
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside one writer; IMMEDIATE makes every transaction take the write
@@ -91,7 +102,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "mutualise.core.hashers.OwaspArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 if ENV.mode == "test":
@@ -103,6 +114,8 @@ AUTH_PASSWORD_VALIDATORS = [
      "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "mutualise.core.password_validation.ZxcvbnValidator",
+     "OPTIONS": {"min_score": 3}},
 ]
 LOGIN_URL = "core:sign-in"
 LOGIN_REDIRECT_URL = "core:home"
@@ -113,6 +126,15 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_ENABLED = ENV.mode != "test"
+AXES_CLIENT_STR_CALLABLE = "mutualise.core.logprivacy.axes_client_str"
+
+# Two-factor sign-in (docs/adr/0010-two-factor.md). Staff roles may turn it on; this makes it
+# compulsory for them. Wrong codes are counted by mutualise.core.two_factor, so django-otp's
+# own per-device back-off (which refuses even a right code for a moment) is off.
+MUTUALISE_REQUIRE_STAFF_2FA = _env_bool("MUTUALISE_REQUIRE_STAFF_2FA", False)
+OTP_TOTP_ISSUER = "Mutualise"
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 
 SESSION_COOKIE_AGE = 60 * 60 * 8
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -185,6 +207,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "structured": {
+            "()": "mutualise.core.logprivacy.RedactingFormatter",
             "format": "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
         }
     },

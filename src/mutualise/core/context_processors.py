@@ -36,6 +36,7 @@ def service(request: HttpRequest) -> dict[str, Any]:
                 links.insert(0, {"text": "Your groups", "href": "/ambassadors/"})
             if Role.ASSESSOR in roles:
                 links.insert(0, {"text": "Assessments", "href": "/fund/"})
+        links.append({"text": "Your account", "href": reverse("core:account")})
     path = request.path
     for link in links:
         link["active"] = "true" if path.startswith(link["href"]) else ""

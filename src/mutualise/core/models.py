@@ -181,3 +181,32 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return self.last_hash
+
+
+class TwoFactorThrottle(models.Model):
+    """Wrong security codes a person has entered in a row, so guessing can be stopped.
+
+    django-otp's own per-device back-off is turned off in settings (it refuses even a right code
+    for a moment after a wrong one); this one counter covers sign-in, set-up and turning off.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="two_factor_throttle")
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.failures} wrong codes"
+
+
+class RetentionRun(models.Model):
+    """One run of `mutualise personal-data purge`: what the retention policy removed."""
+
+    at = models.DateTimeField()
+    policy_version = models.CharField(max_length=40)
+    summary = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"Retention run {self.at:%Y-%m-%d %H:%M} (policy {self.policy_version})"

@@ -34,3 +34,6 @@ ROLE_LABELS = {
 
 ROLE_CHOICES = [(role.value, role.label) for role in Role]
 PROGRAMME_STAFF = frozenset({Role.PROGRAMME_OFFICER, Role.ADMINISTRATOR})
+# Roles that act programme-wide (not for one organisation): they may turn on two-factor
+# sign-in, and MUTUALISE_REQUIRE_STAFF_2FA makes it compulsory for them.
+TWO_FACTOR_ROLES = frozenset(role for role in Role if not role.is_organisation_scoped)

@@ -6,10 +6,14 @@ from django.contrib.auth import views as auth_views
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from mutualise.core import two_factor
+from mutualise.core.account_views import with_next
 from mutualise.core.forms import SignInForm
+from mutualise.core.retention import load_policy
 from mutualise.core.roles import Role
 
 
@@ -33,6 +37,18 @@ class SignInView(auth_views.LoginView):
     authentication_form = SignInForm
     redirect_authenticated_user = True
 
+    def form_valid(self, form: Any) -> HttpResponse:
+        """The password was right. Someone with two-factor sign-in on is signed in but not yet
+        verified: they are asked for their code next (TwoFactorMiddleware holds every other
+        page until then). Staff who must use it and have not set it up go to set it up."""
+        response = super().form_valid(form)
+        user = form.get_user()
+        if two_factor.is_on(user):
+            return redirect(with_next("core:two-factor-verify", self.get_success_url()))
+        if two_factor.required_for(user):
+            return redirect(with_next("core:two-factor-setup", self.get_success_url()))
+        return response
+
 
 class SignOutView(auth_views.LogoutView):
     http_method_names = ["post", "options"]
@@ -43,7 +59,9 @@ def accessibility(request: HttpRequest) -> HttpResponse:
 
 
 def privacy(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/privacy.html")
+    """The notice's retention table comes from rules/personal_data_retention.yaml, the same
+    file `mutualise personal-data purge` applies, so the two cannot disagree."""
+    return render(request, "core/privacy.html", {"policy": load_policy()})
 
 
 @require_GET
@@ -72,7 +90,12 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return _error(request, "core/500.html", 500, detail="Sorry, there is a problem with the service")
+    detail = "Sorry, there is a problem with the service"
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": detail}, status=500)
+    # Rendered without the request's context processors: they read the signed-in user from the
+    # database, and the error being reported may be that the database is down.
+    return HttpResponse(loader.render_to_string("core/500.html", {"detail": detail}), status=500)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
