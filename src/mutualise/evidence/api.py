@@ -7,11 +7,14 @@ status code.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import HttpError
+from pydantic import Field, WithJsonSchema
+from pydantic.json_schema import JsonDict
 
 from mutualise.evidence import services
 from mutualise.evidence.metrics import METRICS
@@ -25,13 +28,61 @@ api = NinjaAPI(
 )
 
 
+class ErrorOut(Schema):
+    """A refused request (400) or a missing figure or snapshot (404)."""
+
+    detail: str
+
+
+class ValidationErrorOut(Schema):
+    """A parameter of the wrong type (422): one entry per bad parameter, as pydantic reports it."""
+
+    detail: list[dict[str, Any]]
+
+
+ERRORS: dict[int, Any] = {400: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut}
+
+# The values the routes accept, written into the document so that clients (and schemathesis)
+# know them. The routes check them themselves and answer any other value with a JSON 400 (a
+# figure that does not exist: 404), as they always have, so these are documentation only.
+Slug = Annotated[str, WithJsonSchema({"type": "string", "enum": [m.slug for m in METRICS]})]
+View = Annotated[
+    str,
+    WithJsonSchema(
+        {"type": "string", "enum": ["", *dict.fromkeys(v.key for m in METRICS for v in m.views)]}
+    ),
+]
+Measure = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": ["", *dict.fromkeys(x.column for m in METRICS for x in m.measures)],
+        }
+    ),
+]
+Page = Annotated[int, WithJsonSchema({"type": "integer", "minimum": 1})]
+PageSize = Annotated[int, WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 1000})]
+YEAR: JsonDict = {"minimum": 1990, "maximum": 2100}
+
+
+def _choices(name: str) -> Callable[[JsonDict], None]:
+    """The filter's known values, read when the document is built (they come from reference
+    data, not from code)."""
+
+    def document(schema: JsonDict) -> None:
+        schema["enum"] = ["", *(value for value, _ in services.choices(name))]
+
+    return document
+
+
 class FilterParams(Schema):
-    year_from: int | None = None
-    year_to: int | None = None
-    sector: str = ""
-    region: str = ""
+    year_from: int | None = Field(None, json_schema_extra=YEAR)
+    year_to: int | None = Field(None, json_schema_extra=YEAR)
+    sector: str = Field("", json_schema_extra=_choices("sector"))
+    region: str = Field("", json_schema_extra=_choices("region"))
     buyer: str = ""
-    supplier_class: str = ""
+    supplier_class: str = Field("", json_schema_extra=_choices("supplier_class"))
 
 
 class SnapshotOut(Schema):
@@ -98,7 +149,9 @@ def _metric(slug: str) -> Any:
         raise HttpError(404, str(exc)) from exc
 
 
-@api.get("/snapshot", response=SnapshotOut, summary="The current data snapshot")
+@api.get(
+    "/snapshot", response={200: SnapshotOut, 404: ErrorOut}, summary="The current data snapshot"
+)
 def snapshot(request: HttpRequest) -> dict[str, Any]:
     current = _snapshot()
     return {
@@ -131,9 +184,11 @@ def metric_list(request: HttpRequest) -> list[dict[str, Any]]:
     ]
 
 
-@api.get("/metrics/{slug}", response=TableOut, summary="A figure's table, filtered")
+@api.get(
+    "/metrics/{slug}", response={200: TableOut, **ERRORS}, summary="A figure's table, filtered"
+)
 def metric_table(
-    request: HttpRequest, slug: str, filters: Query[FilterParams], view: str = ""
+    request: HttpRequest, slug: Slug, filters: Query[FilterParams], view: View = ""
 ) -> dict[str, Any]:
     metric = _metric(slug)
     current = _snapshot()
@@ -152,14 +207,18 @@ def metric_table(
     }
 
 
-@api.get("/metrics/{slug}/rows", response=RowsOut, summary="The rows behind a figure, paged")
+@api.get(
+    "/metrics/{slug}/rows",
+    response={200: RowsOut, **ERRORS},
+    summary="The rows behind a figure, paged",
+)
 def metric_rows(
     request: HttpRequest,
-    slug: str,
+    slug: Slug,
     filters: Query[FilterParams],
-    measure: str = "",
-    page: int = 1,
-    page_size: int = 100,
+    measure: Measure = "",
+    page: Page = 1,
+    page_size: PageSize = 100,
 ) -> dict[str, Any]:
     metric = _metric(slug)
     current = _snapshot()
