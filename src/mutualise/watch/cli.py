@@ -225,12 +225,14 @@ def missed_report_command(
             row["regime"] = regime
             found.append(row)
     if out is not None:
+        from mutualise.core.csvsafe import safe_row
+
         out.parent.mkdir(parents=True, exist_ok=True)
         with out.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(columns)
             for row in found:
-                writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
+                writer.writerow(safe_row(row.get(c) for c in columns))
         console.print(f"Wrote {len(found):,} contracts to {out}.")
     else:
         console.print(
@@ -266,8 +268,18 @@ def export_outcomes_command(
     console.print(f"Wrote {rows:,} outcomes to {out}.")
 
 
-def load_command(warehouse: Warehouse = None) -> None:
-    """Load chains, outcomes and notices from the warehouse into the app database (idempotent)."""
+def load_command(
+    warehouse: Warehouse = None,
+    refresh_evidence: Annotated[
+        bool,
+        typer.Option(
+            "--refresh-evidence/--no-refresh-evidence",
+            help="Take a new public evidence snapshot after the load (the default)",
+        ),
+    ] = True,
+) -> None:
+    """Load chains, outcomes and notices from the warehouse into the app database (idempotent),
+    then refresh the public evidence so the dashboard shows what was loaded."""
     from mutualise.cli import django_setup
 
     django_setup()
@@ -281,6 +293,21 @@ def load_command(warehouse: Warehouse = None) -> None:
         f"Contracts: {summary.created:,} new, {summary.updated:,} changed, {summary.unchanged:,} "
         f"unchanged; {summary.links:,} links, {summary.outcomes:,} outcomes, {summary.notices:,} notices."
     )
+    if refresh_evidence:
+        _refresh_evidence()
+
+
+def _refresh_evidence() -> None:
+    from mutualise.evidence.services import refresh_snapshot
+
+    try:
+        snapshot = refresh_snapshot()
+    except Exception as exc:  # the load itself is committed; say what to run
+        raise _fail(
+            f"the contracts are loaded but the evidence snapshot failed ({exc}); "
+            "run `mutualise evidence refresh`"
+        ) from exc
+    console.print(f"Public evidence refreshed: snapshot {snapshot.snapshot_id}.")
 
 
 def alerts_command(
