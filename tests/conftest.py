@@ -71,13 +71,18 @@ def spark_session():
     from pyspark.sql import SparkSession
     from splink.backends.spark import similarity_jar_location
 
+    # One partition: the test worlds are tiny, and on two cores every extra task is pure
+    # scheduling overhead (the pipeline reads this when it sets its runtime configuration).
+    os.environ.setdefault("SPARK_SHUFFLE_PARTITIONS", "1")
+
     session = (
         SparkSession.builder.appName("mutualise-tests")
         .master(os.environ.get("SPARK_MASTER", "local[2]"))
         .config("spark.jars", similarity_jar_location())
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "1g"))
-        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.default.parallelism", "1")
         .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
         .config("spark.ui.enabled", "false")
         .getOrCreate()

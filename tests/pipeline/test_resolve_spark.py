@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
 def test_spark_and_duckdb_give_the_same_links(tmp_path: Path, spark_session) -> None:
     from tests.pipeline.test_resolve import build_world
 
-    _, warehouse = build_world(tmp_path, releases=1500, seed=5)
+    _, warehouse = build_world(tmp_path, releases=800, seed=5)
     spark_warehouse = tmp_path / "wh-spark"
     shutil.copytree(warehouse, spark_warehouse)
     resolve(warehouse, engine="duckdb")

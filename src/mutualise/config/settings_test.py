@@ -8,3 +8,6 @@ os.environ.setdefault("MUTUALISE_MODE", "test")
 os.environ.setdefault("MUTUALISE_VAR_DIR", tempfile.mkdtemp(prefix="mutualise-test-var-"))
 
 from mutualise.config.settings import *  # noqa: F403
+
+# Tests serve static files from the apps (no collectstatic); an empty root keeps WhiteNoise quiet.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
