@@ -17,7 +17,7 @@ DB_FREE_TESTS := tests/pipeline tests/synth tests/security/test_fuzz_parsers.py 
 # also driven by the test client on PostgreSQL. This keeps `make test` inside 15 minutes.
 PG_SKIPPED_TESTS := $(DB_FREE_TESTS) tests/e2e
 
-.PHONY: help demo test install assets chromium lint typecheck test-sqlite test-postgres bench clean
+.PHONY: help demo test install assets chromium audit lint typecheck test-sqlite test-postgres bench clean
 
 help:
 	@echo "make demo   set everything up on SQLite + DuckDB and serve http://127.0.0.1:8000"
@@ -48,6 +48,9 @@ chromium:
 demo: install assets
 	$(BIN)/mutualise demo
 
+audit: install
+	$(BIN)/python scripts/audit-dependencies.py
+
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src/mutualise
@@ -59,7 +62,7 @@ test-postgres: install assets chromium
 	scripts/with-postgres.sh $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not slow and not spark" \
 	  -p no:cacheprovider $(addprefix --ignore=,$(PG_SKIPPED_TESTS)) tests
 
-test: lint test-sqlite test-postgres
+test: lint audit test-sqlite test-postgres
 
 bench: install
 	@for script in bench/*.py; do \

@@ -104,6 +104,27 @@ def test_every_figure_sums_back_over_the_rows_behind_it(snapshot):
     assert checked > 100
 
 
+def test_rows_behind_page_in_sorted_order_without_sorting_per_request(snapshot):
+    import duckdb
+
+    metric = next(m for m in METRICS if m.slug == "contract-share")
+    path = services.row_table_path(snapshot.snapshot_id, metric)
+    with duckdb.connect() as connection:
+        stored = connection.sql(f"SELECT * FROM read_parquet('{path}')").fetchall()
+        ordered = connection.sql(f"SELECT * FROM read_parquet('{path}') ORDER BY ALL").fetchall()
+    assert stored == ordered and len(stored) > 2
+    pages = [
+        services.rows_behind(
+            snapshot.snapshot_id, metric.slug, Filters(), {}, "", page=n, page_size=2
+        ).rows
+        for n in (1, 2)
+    ]
+    columns = services.rows_behind(snapshot.snapshot_id, metric.slug, Filters(), {}, "").columns
+    names = list(pq.read_schema(path).names)
+    expected = [tuple(row[names.index(c)] for c in columns) for row in ordered[:4]]
+    assert [tuple(r) for r in pages[0] + pages[1]] == expected
+
+
 def test_filters_in_the_url(client, snapshot):
     response = client.get("/evidence/?year_from=2025&year_to=2025&supplier_class=SME")
     assert response.status_code == 200

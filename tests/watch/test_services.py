@@ -183,3 +183,44 @@ def test_officer_radar_and_permissions(warehouse, mutual, officer):
         services.radar(stranger)
     with pytest.raises(PermissionDenied):
         services.timeline(stranger, mutual)
+
+
+def _contract(ocid, **fields):
+    values = {
+        "award_id": "1",
+        "title": "Community health services",
+        "cpv": "85323000",
+        "buyer_name": "Leeminster Borough Council",
+        "buyer_key": "leeminster borough council",
+        "supplier_identifier": "GB-COH-1234567",
+        "supplier_name": "Health Mutual CIC",
+        "content_hash": ocid,
+        "loaded_at": date(2025, 1, 1),
+        **fields,
+    }
+    return WatchedContract.objects.create(ocid=ocid, **values)
+
+
+@pytest.mark.django_db
+def test_rows_read_other_contracts_once_and_agree_with_one_at_a_time(django_assert_max_num_queries):
+    lost = _contract("ocds-lost", cpv="85100000", supplier_identifier="GB-COH-99999999")
+    ContractOutcome.objects.create(
+        contract=lost,
+        outcome="LOST_TO_LARGE_PRIVATE",
+        confidence=0.9,
+        reason="r",
+        source_rows="",
+        as_of=date(2025, 1, 1),
+    )
+    _contract("ocds-reserved", reserved=True, award_date=date(2021, 5, 1))
+    same_service = _contract("ocds-now", end_date=date(2027, 3, 1), start_date=date(2024, 3, 1))
+    other_buyer = _contract("ocds-else", buyer_key="another council", cpv="85100000")
+    contracts = [same_service, other_buyer, lost]
+    others = services.OtherContracts.of(contracts)
+    with django_assert_max_num_queries(0):
+        batched = [services.large_firm_history(c, others) for c in contracts]
+        prior = [services.next_reservation(c, others=others) for c in contracts]
+    assert batched == [services.large_firm_history(c) for c in contracts] == [True, False, False]
+    alone = [services.next_reservation(c) for c in contracts]
+    assert [p and p.eligible for p in prior] == [a and a.eligible for a in alone]
+    assert others.reserved_awards[("GB-COH-1234567", "leeminster borough council")]

@@ -339,23 +339,48 @@ def today() -> date:
     return timezone.localdate()
 
 
-def large_firm_history(contract: WatchedContract) -> bool:
+@dataclass(frozen=True)
+class OtherContracts:
+    """What a list of rows needs to know about other contracts, read in two queries for the whole
+    list (the radar has hundreds of rows and the contracts table millions of contracts)."""
+
+    lost_to_large_firms: dict[tuple[str, str], set[int]]
+    reserved_awards: dict[tuple[str, str], list[WatchedContract]]
+
+    @classmethod
+    def of(cls, contracts: list[WatchedContract]) -> OtherContracts:
+        buyers = {c.buyer_key for c in contracts}
+        suppliers = {c.supplier_identifier for c in contracts if c.supplier_identifier}
+        lost: dict[tuple[str, str], set[int]] = {}
+        for contract_id, buyer, cpv in ContractOutcome.objects.filter(
+            outcome="LOST_TO_LARGE_PRIVATE", contract__buyer_key__in=buyers - {""}
+        ).values_list("contract_id", "contract__buyer_key", "contract__cpv"):
+            if cpv:
+                lost.setdefault((buyer, cpv[:2]), set()).add(contract_id)
+        reserved: dict[tuple[str, str], list[WatchedContract]] = {}
+        for award in WatchedContract.objects.filter(
+            reserved=True,
+            award_date__isnull=False,
+            supplier_identifier__in=suppliers,
+            buyer_key__in=buyers,
+        ):
+            reserved.setdefault((award.supplier_identifier, award.buyer_key), []).append(award)
+        return cls(lost, reserved)
+
+
+def large_firm_history(contract: WatchedContract, others: OtherContracts | None = None) -> bool:
     """Did this buyer give this service (CPV division) to a large firm at an earlier re-tender?"""
-    return (
-        ContractOutcome.objects.filter(
-            contract__buyer_key=contract.buyer_key,
-            contract__cpv__startswith=contract.cpv[:2],
-            outcome="LOST_TO_LARGE_PRIVATE",
-        )
-        .exclude(contract=contract)
-        .exists()
-        if contract.buyer_key and contract.cpv
-        else False
+    if not (contract.buyer_key and contract.cpv):
+        return False
+    others = others or OtherContracts.of([contract])
+    return bool(
+        others.lost_to_large_firms.get((contract.buyer_key, contract.cpv[:2]), set())
+        - {contract.pk}
     )
 
 
 def next_reservation(
-    contract: WatchedContract, on: date | None = None
+    contract: WatchedContract, on: date | None = None, others: OtherContracts | None = None
 ) -> reservation.ReservationResult | None:
     """Could the next contract (same service, same buyer, awarded at this one's end) be reserved?"""
     if not contract.cpv or not contract.end_date:
@@ -376,11 +401,9 @@ def next_reservation(
                 ocid=c.ocid,
                 award_id=c.award_id,
             )
-            for c in WatchedContract.objects.filter(
-                reserved=True,
-                supplier_identifier=contract.supplier_identifier,
-                award_date__isnull=False,
-            ).filter(buyer_key=contract.buyer_key)
+            for c in (others or OtherContracts.of([contract])).reserved_awards.get(
+                (contract.supplier_identifier, contract.buyer_key), []
+            )
             if c.award_date is not None
         )
         if contract.supplier_identifier
@@ -460,11 +483,19 @@ def timeline(user: Any, organisation: Organisation) -> list[TimelineRow]:
         .select_related("supplier_organisation")
         .order_by("end_date")
     )
-    return [_row(c, on) for c in contracts if c.end_date is None or c.end_date >= on]
+    return _rows([c for c in contracts if c.end_date is None or c.end_date >= on], on)
 
 
-def _row(contract: WatchedContract, on: date) -> TimelineRow:
-    result = next_reservation(contract)
+def _rows(contracts: list[WatchedContract], on: date) -> list[TimelineRow]:
+    others = OtherContracts.of(contracts)
+    horizons = alert_horizons()
+    return [_row(c, on, others, horizons) for c in contracts]
+
+
+def _row(
+    contract: WatchedContract, on: date, others: OtherContracts, horizon_months: list[int]
+) -> TimelineRow:
+    result = next_reservation(contract, others=others)
     reservable = (
         None
         if result is None
@@ -488,7 +519,7 @@ def _row(contract: WatchedContract, on: date) -> TimelineRow:
         start_date=contract.start_date,
         annual_income_pence=income,
         reservable_next=reservable,
-        large_firm_history=large_firm_history(contract),
+        large_firm_history=large_firm_history(contract, others),
         options_left=(
             contract.has_renewal
             if contract.has_renewal is not None
@@ -496,7 +527,7 @@ def _row(contract: WatchedContract, on: date) -> TimelineRow:
         ),
     )
     horizons = (
-        [(m, reservation.add_months(contract.end_date, -m)) for m in alert_horizons()]
+        [(m, reservation.add_months(contract.end_date, -m)) for m in horizon_months]
         if contract.end_date
         else []
     )
@@ -523,7 +554,7 @@ def radar(user: Any, months: int = 24) -> list[TimelineRow]:
         .select_related("supplier_organisation")
         .prefetch_related("notices")
     )
-    rows = [_row(c, on) for c in contracts]
+    rows = _rows(list(contracts), on)
     rows.sort(key=lambda r: (RISK_ORDER.get(r.risk.level, 3), -r.risk.score, r.contract.end_date))
     return rows
 
