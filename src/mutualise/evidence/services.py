@@ -9,6 +9,7 @@ the stored aggregates (and, for the rows behind a figure, the stored row table).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -388,6 +389,18 @@ def _check_measure(metric: Metric, measure: str) -> str:
     return measure
 
 
+@functools.lru_cache(maxsize=512)
+def _totals(source: str, where: str, params: tuple[Any, ...], measure: str) -> tuple[int, Any]:
+    """Row count and measure total for a filter; a snapshot never changes, so they are kept."""
+    with duckdb.connect() as connection:
+        totals = connection.execute(
+            f'SELECT count(*), coalesce(sum("{measure}"), 0) FROM {source}{where}',  # noqa: S608
+            list(params),
+        ).fetchone()
+    assert totals is not None  # an aggregate without GROUP BY always returns one row
+    return int(totals[0]), totals[1]
+
+
 def rows_behind(
     snapshot_id: str,
     slug: str,
@@ -403,13 +416,8 @@ def rows_behind(
     columns = list(dict.fromkeys([*metric.row_columns, *[m.column for m in metric.measures]]))
     where, params = _where(metric, filters, keys, measure)
     source = f"read_parquet('{path.as_posix()}')"
+    count, total = _totals(source, where, tuple(params), measure)
     with duckdb.connect() as connection:
-        totals = connection.execute(
-            f'SELECT count(*), coalesce(sum("{measure}"), 0) FROM {source}{where}',  # noqa: S608
-            params,
-        ).fetchone()
-        assert totals is not None  # an aggregate without GROUP BY always returns one row
-        count, total = totals
         pages = max(1, -(-int(count) // page_size))
         page = min(max(1, page), pages)
         select_list = ", ".join(f'"{c}"' for c in columns)

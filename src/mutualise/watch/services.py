@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import reduce
 from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from mutualise.core import audit
@@ -351,11 +354,18 @@ class OtherContracts:
     def of(cls, contracts: list[WatchedContract]) -> OtherContracts:
         buyers = {c.buyer_key for c in contracts}
         suppliers = {c.supplier_identifier for c in contracts if c.supplier_identifier}
+        services = {(c.buyer_key, c.cpv[:2]) for c in contracts if c.buyer_key and c.cpv}
         lost: dict[tuple[str, str], set[int]] = {}
-        for contract_id, buyer, cpv in ContractOutcome.objects.filter(
-            outcome="LOST_TO_LARGE_PRIVATE", contract__buyer_key__in=buyers - {""}
-        ).values_list("contract_id", "contract__buyer_key", "contract__cpv"):
-            if cpv:
+        if services:
+            # One condition per (buyer, CPV division) on the page, so PostgreSQL reads those
+            # buyers' contracts by index rather than joining every outcome to every contract.
+            same_service = reduce(
+                operator.or_,
+                (Q(contract__buyer_key=b, contract__cpv__startswith=d) for b, d in services),
+            )
+            for contract_id, buyer, cpv in ContractOutcome.objects.filter(
+                same_service, outcome="LOST_TO_LARGE_PRIVATE"
+            ).values_list("contract_id", "contract__buyer_key", "contract__cpv"):
                 lost.setdefault((buyer, cpv[:2]), set()).add(contract_id)
         reserved: dict[tuple[str, str], list[WatchedContract]] = {}
         for award in WatchedContract.objects.filter(
@@ -547,7 +557,11 @@ def radar(user: Any, months: int = 24) -> list[TimelineRow]:
     until = reservation.add_months(on, months)
     contracts = (
         WatchedContract.objects.filter(
-            supplier_organisation__kind=OrganisationKind.MUTUAL,
+            supplier_organisation_id__in=list(
+                Organisation.objects.filter(kind=OrganisationKind.MUTUAL).values_list(
+                    "pk", flat=True
+                )
+            ),
             end_date__gte=on,
             end_date__lte=until,
         )
@@ -563,11 +577,14 @@ def outcome_history(user: Any, organisation_ids: list[int] | None = None) -> lis
     """Past re-tender outcomes of programme mutuals' contracts, latest end first."""
     if not is_programme_staff(user):
         raise PermissionDenied("Only programme staff can see outcome history")
-    query = ContractOutcome.objects.filter(
-        contract__supplier_organisation__kind=OrganisationKind.MUTUAL
-    )
+    # The mutuals' ids first, so PostgreSQL starts from their few contracts (the index on
+    # supplier_organisation) instead of planning a join across every outcome and contract.
+    mutuals = Organisation.objects.filter(kind=OrganisationKind.MUTUAL)
     if organisation_ids is not None:
-        query = query.filter(contract__supplier_organisation_id__in=organisation_ids)
+        mutuals = mutuals.filter(pk__in=organisation_ids)
+    query = ContractOutcome.objects.filter(
+        contract__supplier_organisation_id__in=list(mutuals.values_list("pk", flat=True))
+    )
     return list(
         query.select_related("contract", "contract__supplier_organisation").order_by(
             "-contract__end_date"
