@@ -215,6 +215,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "INFO" if ENV.mode != "test" else "WARNING"},
     "loggers": {
         "django.security.DisallowedHost": {"level": "ERROR"},
+        # 403s and 404s are in the access log; logging each with a traceback only buries the
+        # errors an operator must act on.
+        "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
     },
 }
