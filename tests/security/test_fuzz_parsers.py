@@ -335,9 +335,6 @@ def test_forms_give_cleaned_values_or_error_messages(index: int, texts: list[str
     form_class = _django_free_forms()[index]
     form = form_class(data=_form_data(form_class, texts))
     if form.is_valid():
-        for value in form.cleaned_data.values():
-            if isinstance(value, date):
-                assert 1 <= value.year <= 9999
         return
     for messages in form.errors.values():
         assert messages and all(message.strip() for message in messages)

@@ -60,9 +60,6 @@ class Entry:
     kwargs: dict[str, str] = field(default_factory=dict)  # URL kwarg -> world key
     post: dict[str, Any] | None = None  # POST-only addresses: who may POST
     query: str = ""
-    # (role, reason): the view answers wrongly today; the test is xfail(strict=True) so a fix
-    # shows up (XPASS fails) and the entry gets updated.
-    bugs: dict[str, str] = field(default_factory=dict)
     # the view does the same for POST as for GET (it handles no form), so a refused POST is
     # not tried separately
     read_only: bool = False
@@ -411,15 +408,11 @@ def url_pattern_names() -> set[str]:
 
 
 def _cases() -> list[Any]:
-    cases = []
-    for name in sorted(url_pattern_names() & MATRIX.keys()):
-        entry = MATRIX[name]
-        for role in ROLES:
-            marks = []
-            if role in entry.bugs:
-                marks.append(pytest.mark.xfail(strict=True, reason=entry.bugs[role]))
-            cases.append(pytest.param(name, role, id=f"{name}-{role}", marks=marks))
-    return cases
+    return [
+        pytest.param(name, role, id=f"{name}-{role}")
+        for name in sorted(url_pattern_names() & MATRIX.keys())
+        for role in ROLES
+    ]
 
 
 def _post_cases() -> list[Any]:
@@ -434,10 +427,7 @@ def _post_cases() -> list[Any]:
             else:
                 refused = not entry.read_only and entry.get[role] in (DENY, LOGIN)
             if refused:
-                marks = []
-                if role in entry.bugs:
-                    marks.append(pytest.mark.xfail(strict=True, reason=entry.bugs[role]))
-                cases.append(pytest.param(name, role, id=f"{name}-{role}", marks=marks))
+                cases.append(pytest.param(name, role, id=f"{name}-{role}"))
     return cases
 
 
