@@ -47,11 +47,29 @@ def _compile_bench() -> object:
     return module
 
 
-def synthetic_input(work: Path, releases: int) -> Path:
+def synthetic_input(work: Path, releases: int, seed: int) -> Path:
     from mutualise.synth.world import generate_world
 
-    generate_world(work / "world", releases, seed=1)
+    generate_world(work / "world", releases, seed=seed)
     return work / "world" / "ocds"  # the OCDS files only (not the registers)
+
+
+def reused_world(world: Path, releases: int, seed: int) -> Path:
+    """A world generated once (a 1M world takes several minutes to write) and kept."""
+    if not (world / "world.json").exists():
+        from mutualise.synth.world import generate_world
+
+        generate_world(world, releases, seed=seed)
+    return world / "ocds"
+
+
+def _describe_input(args: argparse.Namespace) -> str:
+    if args.world is not None:
+        spec = json.loads((args.world / "world.json").read_text())
+        return f"synthetic world {args.world} (seed {spec.get('seed', '?')})"
+    if args.synth:
+        return f"synthetic world (seed {args.seed})"
+    return "Contracts Finder 2025 sample replicated"
 
 
 def main() -> None:
@@ -63,14 +81,23 @@ def main() -> None:
     parser.add_argument(
         "--synth", action="store_true", help="use mutualise.synth instead of the scaled sample"
     )
+    parser.add_argument(
+        "--world",
+        type=Path,
+        help="a synthetic world folder to reuse (generated there with --releases and --seed "
+        "first if it has no world.json); implies --synth",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed of a generated world")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     helpers = _compile_bench()
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as folder:
         work = Path(folder)
-        if args.synth:
-            source = synthetic_input(work, args.releases)
+        if args.world is not None:
+            source = reused_world(args.world, args.releases, args.seed)
+        elif args.synth:
+            source = synthetic_input(work, args.releases, args.seed)
         else:
             source = helpers.scaled_input(work / "input.jsonl", args.releases)  # type: ignore[attr-defined]
         _seconds, peak, output, cpu = helpers.measure(  # type: ignore[attr-defined]
@@ -83,8 +110,8 @@ def main() -> None:
             "## pipeline",
             "",
             f"`bench/pipeline.py`, {date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}, load average {load:.1f} at the start (shared machine). "
-            f"Input: {'synthetic world' if args.synth else 'Contracts Finder 2025 sample replicated'}, "
+            f"Python {platform.python_version()}, load average {load:.1f} at the start. "
+            f"Input: {_describe_input(args)}, "
             f"{result['releases']:,} releases; engine {args.engine}.",
             "",
             "| step | seconds |",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -122,9 +123,22 @@ def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
     workers: Annotated[int, typer.Option()] = 2,
+    tasks: Annotated[
+        bool | None,
+        typer.Option(
+            "--tasks/--no-tasks",
+            help="Also run the task worker that sends queued email (default: on in demo mode)",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web application with gunicorn."""
     django_setup()
+    from django.conf import settings
+
+    if tasks is None:
+        tasks = settings.MUTUALISE_MODE == "demo"
+    if tasks:
+        _start_task_worker()
     args = [
         sys.executable, "-m", "gunicorn", "mutualise.config.wsgi:application",
         "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
@@ -136,6 +150,17 @@ def serve(
     ]
     console.print(f"Serving on http://{host}:{port} (Ctrl+C to stop)")
     os.execv(sys.executable, args)  # noqa: S606 - replace this process with the server
+
+
+def _start_task_worker() -> None:
+    """Run `db_worker` beside the server, so queued email is sent (to the console in the demo).
+
+    It shares the terminal's process group: Ctrl+C stops it with the server. In production run
+    it as its own service instead (docs/operations.md).
+    """
+    command = [sys.executable, "-m", "mutualise.cli", "manage", "db_worker", "--interval", "2"]
+    subprocess.Popen(command)  # noqa: S603 - our own interpreter and command
+    console.print("Task worker started: queued email is sent while the server runs")
 
 
 @app.command()

@@ -39,7 +39,8 @@ def accepted_match(officer, ambassador, journey) -> ProposedMatch:
     return services.accept_match(match, actor=ambassador.user)
 
 
-def test_run_and_confirm_proposes_the_ambassador(officer, ambassador, journey):
+def test_run_and_confirm_proposes_the_ambassador(officer, ambassador, journey, settings):
+    settings.MUTUALISE_SITE_URL = "http://testserver.example/"
     run = services.run_matching(actor=officer)
     assert run.status == MatchRun.Status.DRAFT
     assert run.summary["proposed"] == 1
@@ -50,7 +51,9 @@ def test_run_and_confirm_proposes_the_ambassador(officer, ambassador, journey):
     [match] = services.confirm_run(run, actor=officer)
     assert match.status == MatchStatus.PROPOSED
     assert match.score_parts == pair["parts"]
-    assert Notification.objects.filter(user=ambassador.user).count() == 1
+    [email] = Notification.objects.filter(user=ambassador.user)
+    # An email's link must work from a mail client: absolute, on the configured site.
+    assert "Accept or decline: http://testserver.example/ambassadors/" in email.body
     assert AuditEvent.objects.filter(action="ambassador.match_proposed").count() == 1
     run.refresh_from_db()
     assert run.status == MatchRun.Status.CONFIRMED

@@ -166,3 +166,13 @@ def test_only_the_groups_members_take_its_assessment(journey, officer):
     ambassador = grant(UserFactory(username="amb"), "ambassador")
     with pytest.raises(PermissionDenied):
         services.start_assessment(journey, actor=ambassador)
+
+
+def test_members_are_emailed_an_absolute_link_to_their_journey(journey, officer, member, settings):
+    from mutualise.core.models import Notification
+
+    settings.MUTUALISE_SITE_URL = "https://mutuals.example.gov.uk"
+    services.update_evidence(journey, {"senior_sponsor_name": "Chief Executive"}, actor=officer)
+    services.move_stage(journey, "OPTIONS_APPRAISAL", actor=officer)
+    [email] = Notification.objects.filter(user=member)
+    assert f"https://mutuals.example.gov.uk{journey.get_absolute_url()}" in email.body

@@ -94,3 +94,55 @@ def test_export_writes_one_release_per_line(built_warehouse: Path, tmp_path: Pat
     # In ocid order, although compile writes its table in parts (DuckDB's and the workers').
     ocids = [orjson.loads(line)["ocid"] for line in lines]
     assert ocids == sorted(ocids)
+
+
+def test_sorting_range_by_range_gives_the_same_table(
+    small_input: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """With a sort budget of a few releases' bodies, ocids are sorted in many ranges."""
+    import mutualise.pipeline.compile as compile_module
+
+    def table(warehouse: Path) -> list[tuple]:
+        query = (
+            "SELECT ocid, compiled_release, release_count, release_ids, tags "
+            "FROM compiled_releases ORDER BY ocid"
+        )
+        return Warehouse(warehouse).connect().execute(query).fetchall()
+
+    whole = tmp_path / "whole"
+    ingest([small_input], whole)
+    compile_releases(whole, workers=1)
+    monkeypatch.setattr(compile_module, "SORT_BYTES", 5_000)
+    ranged = tmp_path / "ranged"
+    ingest([small_input], ranged)
+    summary = compile_releases(ranged, workers=1)
+    assert summary.merged > 10 and summary.errors == 0
+    assert table(ranged) == table(whole)
+    ranges = Warehouse(ranged).connect().execute(
+        "SELECT count(*) FROM compiled_releases WHERE release_count > 1"
+    ).fetchone()
+    assert ranges is not None and ranges[0] > 3  # more ocids merged than fit one range
+
+
+def test_a_failed_compile_leaves_the_earlier_table_and_no_staging_folder(
+    small_input: Path, tmp_path: Path, monkeypatch
+) -> None:
+    import pytest
+
+    import mutualise.pipeline.compile as compile_module
+
+    warehouse = tmp_path / "wh"
+    ingest([small_input], warehouse)
+    compile_releases(warehouse, workers=1)
+    compiled_dir = Warehouse(warehouse).compiled_dir
+    before = sorted(path.read_bytes() for path in compiled_dir.glob("*.parquet"))
+
+    def failing(connection, selection):
+        raise compile_module.duckdb.OutOfMemoryException("out of memory (simulated)")
+        yield  # a generator, like the real one
+
+    monkeypatch.setattr(compile_module, "_sorted_groups", failing)
+    with pytest.raises(compile_module.duckdb.OutOfMemoryException):
+        compile_releases(warehouse, workers=1)
+    assert sorted(path.read_bytes() for path in compiled_dir.glob("*.parquet")) == before
+    assert [path.name for path in compiled_dir.parent.iterdir() if path.name.startswith(".")] == []

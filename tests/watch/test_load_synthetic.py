@@ -60,3 +60,28 @@ def test_watch_load_can_leave_the_evidence_alone(warehouse):
     )
     assert result.exit_code == 0, result.output
     assert WatchedContract.objects.exists() and not Snapshot.objects.exists()
+
+
+@pytest.mark.django_db
+def test_watch_load_loads_supplier_links_once_resolve_has_run(warehouse, tmp_path):
+    import shutil
+
+    from mutualise.pipeline.registers.loaders import load_register
+    from mutualise.pipeline.resolve import resolve
+    from mutualise.suppliers.models import SupplierMention, SupplierOrganisation
+
+    copy = tmp_path / "wh"
+    shutil.copytree(warehouse, copy)
+    arguments = ["watch", "load", "--warehouse", str(copy), "--no-refresh-evidence"]
+    before = CliRunner().invoke(app, arguments)
+    assert before.exit_code == 0, before.output
+    assert "Suppliers not loaded" in before.output and "mutualise resolve" in before.output
+
+    registers = warehouse.parent / "world" / "registers" / "companies-house"
+    load_register("companies-house", sorted(registers.glob("*.csv")), copy)
+    resolved = resolve(copy)
+    after = CliRunner().invoke(app, arguments)
+    assert after.exit_code == 0, after.output
+    assert SupplierMention.objects.count() == resolved.mentions > 100
+    organisations = SupplierOrganisation.objects.count()
+    assert organisations > 10 and f"Suppliers: {organisations:,} organisations" in after.output

@@ -38,7 +38,7 @@ from mutualise.ambassadors.models import (
 )
 from mutualise.core import audit
 from mutualise.core.models import User
-from mutualise.core.notifications import notify
+from mutualise.core.notifications import notify, site_url
 from mutualise.core.permissions import acts_for, is_programme_staff, require_programme_staff
 from mutualise.core.roles import Role
 from mutualise.organisations.models import Organisation
@@ -404,7 +404,7 @@ def confirm_run(run: MatchRun, *, actor: User) -> list[ProposedMatch]:
                     match.profile.user,
                     f"New group for you: {match.organisation.name}",
                     f"The programme proposes that you support {match.organisation.name}.\n\n"
-                    f"Accept or decline: {reverse('ambassadors:match', args=[match.pk])}",
+                    f"Accept or decline: {site_url(reverse('ambassadors:match', args=[match.pk]))}",
                     essential=True,
                     dedupe_key=f"ambassadors:proposed:{match.pk}",
                 )
@@ -494,7 +494,7 @@ def accept_match(match: ProposedMatch, *, actor: User) -> ProposedMatch:
                 member,
                 f"{profile.name} is your ambassador",
                 f"{profile.name} has agreed to be {locked.organisation.name}'s ambassador.\n\n"
-                f"See your ambassador: {reverse('ambassadors:group', args=[locked.organisation_id])}",
+                f"See your ambassador: {site_url(reverse('ambassadors:group', args=[locked.organisation_id]))}",
                 essential=False,
                 dedupe_key=f"ambassadors:accepted:{locked.pk}:{member.pk}",
             )
@@ -626,7 +626,7 @@ def log_engagement(
                 f"Rate your meeting with {locked.profile.name}",
                 f"{locked.profile.name} logged a meeting on {held_on:%d %B %Y}.\n\n"
                 f"Tell the programme how useful it was: "
-                f"{reverse('ambassadors:rate', args=[engagement.pk])}",
+                f"{site_url(reverse('ambassadors:rate', args=[engagement.pk]))}",
                 essential=False,
                 dedupe_key=f"ambassadors:rate:{engagement.pk}:{member.pk}",
             )
@@ -729,7 +729,7 @@ def send_followup_reminders(today: date | None = None) -> int:
                 f"You agreed to follow up with {engagement.match.organisation.name} by "
                 f"{engagement.follow_up_on:%d %B %Y} after your meeting on "
                 f"{engagement.held_on:%d %B %Y}.\n\nActions agreed:\n{engagement.actions_agreed}"
-                f"\n\nMark it done: {reverse('ambassadors:match', args=[engagement.match_id])}",
+                f"\n\nMark it done: {site_url(reverse('ambassadors:match', args=[engagement.match_id]))}",
                 essential=False,
                 dedupe_key=f"ambassadors:follow-up:{engagement.pk}:{engagement.follow_up_on}",
             )

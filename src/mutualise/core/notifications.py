@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from mutualise.core.models import Notification, User
+
+
+def site_url(path: str) -> str:
+    """The absolute address of a page of this service, for emails (MUTUALISE_SITE_URL)."""
+    return settings.MUTUALISE_SITE_URL.rstrip("/") + path
 
 
 def notify(

@@ -14,7 +14,6 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -23,7 +22,7 @@ from django.utils import timezone
 
 from mutualise.core import audit
 from mutualise.core.models import User
-from mutualise.core.notifications import notify
+from mutualise.core.notifications import notify, site_url
 from mutualise.fund import ledger
 from mutualise.fund.eligibility import Outcome, RoundParameters, evaluate
 from mutualise.fund.models import (
@@ -66,7 +65,7 @@ class Refused(Exception):
 
 def _link(obj: Any) -> str:
     """An absolute address for emails."""
-    return settings.MUTUALISE_SITE_URL.rstrip("/") + obj.get_absolute_url()
+    return site_url(obj.get_absolute_url())
 
 
 def _day(moment: dt.datetime) -> str:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from mutualise.core import audit
 from mutualise.core.models import User
-from mutualise.core.notifications import notify
+from mutualise.core.notifications import notify, site_url
 from mutualise.core.roles import Role
 from mutualise.journeys import readiness
 from mutualise.journeys.evidence import CheckResult, run_checks
@@ -105,7 +105,7 @@ def _notify_members(journey: Journey, subject: str) -> None:
         notify(
             member,
             subject,
-            f"{subject}.\n\nSee what the new stage needs: {journey.get_absolute_url()}",
+            f"{subject}.\n\nSee what the new stage needs: {site_url(journey.get_absolute_url())}",
             essential=False,
         )
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import gc
+import itertools
 import os
 import shutil
 import time
@@ -54,6 +55,7 @@ READ_BATCH = 5_000  # rows fetched from DuckDB at a time
 CHUNK_RELEASES = 500  # releases sent to a worker at once (small: keeps every worker busy)
 OUTPUT_ROWS = 10_000  # compiled releases per Parquet row group / file flush
 DUCKDB_MEMORY = "400MB"
+SORT_BYTES = 96 * 1024 * 1024  # JSON bodies sorted at a time (see `_sorted_groups`)
 
 
 @dataclass
@@ -143,6 +145,10 @@ class _Output:
             self.writer.write_table(pa.Table.from_pydict(self.rows, schema=COMPILED_SCHEMA))
             self.rows = {name: [] for name in COMPILED_SCHEMA.names}
 
+    def discard(self) -> None:
+        self.writer.close()
+        shutil.rmtree(self.staging, ignore_errors=True)
+
     def finish(self) -> None:
         self.flush()
         self.writer.close()
@@ -188,6 +194,46 @@ def _groups(reader: Any) -> Iterator[list[tuple]]:
         yield current
 
 
+def _sorted_groups(connection: duckdb.DuckDBPyConnection, selection: str) -> Iterator[list[tuple]]:
+    """The selected releases grouped by ocid, in (ocid, date, ingest order), range by range.
+
+    The ocids are cut into ranges of about SORT_BYTES of body each and sorted one range at a
+    time, so no sort has to spill the whole input (1.2 GB of bodies at 1M releases) under
+    DuckDB's memory limit while its result streams out; the ranges follow each other, so the
+    stream stays in ocid order.
+    """
+    connection.execute(
+        "CREATE OR REPLACE TEMP TABLE merge_ocids AS "  # noqa: S608 - our own expression
+        f"SELECT ocid, sum(strlen(body)) AS size FROM releases WHERE {selection} GROUP BY ocid"
+    )
+    bounds = connection.execute(
+        "SELECT ocid FROM (SELECT ocid, sum(size) OVER (ORDER BY ocid) AS running "
+        "FROM merge_ocids) QUALIFY running // ? <> lag(running, 1, 0) OVER (ORDER BY ocid) // ? "
+        "ORDER BY ocid",
+        [SORT_BYTES, SORT_BYTES],
+    ).fetchall()
+    edges: list[str | None] = [None, *(row[0] for row in bounds), None]
+    for low, high in itertools.pairwise(edges):
+        # Every release of a selected ocid is selected, so the ocid list alone selects them
+        # (repeating the selection here made DuckDB run out of memory at 1M releases).
+        where = ["ocid IN (SELECT ocid FROM merge_ocids)"]
+        parameters = []
+        if low is not None:
+            where.append("ocid >= ?")
+            parameters.append(low)
+        if high is not None:
+            where.append("ocid < ?")
+            parameters.append(high)
+        # A relation, not execute(): DuckDB then streams the sorted rows instead of
+        # materialising (and copying) the whole result before the first batch.
+        query = (
+            "SELECT ocid, release_id, date, tag, body, simple, source, "  # noqa: S608
+            "epoch_us(date_utc) AS date_utc "
+            f"FROM releases WHERE {' AND '.join(where)} ORDER BY ocid, date, seq"
+        )
+        yield from _groups(connection.sql(query, params=parameters).to_arrow_reader(READ_BATCH))
+
+
 class Compiler:
     def __init__(
         self, warehouse: Warehouse, versioned: bool, workers: int, progress: Callable | None
@@ -202,32 +248,31 @@ class Compiler:
     def run(self) -> CompileSummary:
         files = self.warehouse.committed_files("releases")
         output = _Output(self.warehouse.compiled_dir)
-        if files:
-            with duckdb.connect() as connection, _no_gc():
-                self._configure(connection)
-                listed = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
-                connection.execute(
-                    f"CREATE TEMP VIEW releases AS SELECT * FROM read_parquet([{listed}])"  # noqa: S608
-                )
-                merge_all = "TRUE"
-                if self.fast:
-                    connection.execute(
-                        "CREATE TEMP TABLE shared_ocids AS "
-                        "SELECT ocid FROM releases GROUP BY ocid HAVING count(*) > 1"
-                    )
-                    self._write_simple(connection, output)
-                    merge_all = "NOT simple OR ocid IN (SELECT ocid FROM shared_ocids)"
-                # A relation, not execute(): DuckDB then streams the sorted rows instead of
-                # materialising (and copying) the whole result before the first batch.
-                query = (
-                    "SELECT ocid, release_id, date, tag, body, simple, source, "  # noqa: S608
-                    "epoch_us(date_utc) AS date_utc "
-                    f"FROM releases WHERE {merge_all} ORDER BY ocid, date, seq"
-                )
-                reader = connection.sql(query).to_arrow_reader(READ_BATCH)
-                self._compile_stream(_groups(reader), output)
+        try:
+            if files:
+                self._compile_files(files, output)
+        except BaseException:
+            output.discard()  # the previous compiled table stays as it was
+            raise
         output.finish()
         return self.summary
+
+    def _compile_files(self, files: list[Path], output: _Output) -> None:
+        with duckdb.connect() as connection, _no_gc():
+            self._configure(connection)
+            listed = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
+            connection.execute(
+                f"CREATE TEMP VIEW releases AS SELECT * FROM read_parquet([{listed}])"  # noqa: S608
+            )
+            merge_all = "TRUE"
+            if self.fast:
+                connection.execute(
+                    "CREATE TEMP TABLE shared_ocids AS "
+                    "SELECT ocid FROM releases GROUP BY ocid HAVING count(*) > 1"
+                )
+                self._write_simple(connection, output)
+                merge_all = "NOT simple OR ocid IN (SELECT ocid FROM shared_ocids)"
+            self._compile_stream(_sorted_groups(connection, merge_all), output)
 
     def _write_simple(self, connection: duckdb.DuckDBPyConnection, output: _Output) -> None:
         """Write the compiled releases of ocids with one simple release, all in DuckDB."""

@@ -85,27 +85,61 @@ def outcomes_command(
 
 
 def check_command(
-    cpv: Annotated[list[str], typer.Option("--cpv", help="CPV code (repeat for several)")],
+    cpv: Annotated[
+        list[str] | None, typer.Option("--cpv", help="CPV code (repeat for several)")
+    ] = None,
     max_term_months: Annotated[
-        int, typer.Option("--max-term-months", help="Maximum term incl. extensions")
-    ],
-    award_date: Annotated[str, typer.Option("--award-date", help="YYYY-MM-DD")],
+        int | None, typer.Option("--max-term-months", help="Maximum term incl. extensions")
+    ] = None,
+    award_date: Annotated[str | None, typer.Option("--award-date", help="YYYY-MM-DD")] = None,
     procedure: Annotated[str | None, typer.Option("--procedure")] = None,
     supplier: Annotated[str | None, typer.Option("--supplier", help="e.g. GB-COH-01234567")] = None,
     buyer: Annotated[str | None, typer.Option("--buyer", help="e.g. GB-LAE-E08000001")] = None,
+    ocid: Annotated[
+        str | None,
+        typer.Option(
+            "--ocid",
+            help="Check a procurement from the warehouse (after `mutualise chains`); the "
+            "options above override what it published",
+        ),
+    ] = None,
+    award_id: Annotated[
+        str | None, typer.Option("--award-id", help="Which award of --ocid (if it has several)")
+    ] = None,
     warehouse: Warehouse = None,
 ) -> None:
     """Could this procurement be reserved for public service mutuals? Exit 0 eligible, 1 not, 2 bad input."""
     from mutualise.pipeline import reservation
 
     try:
+        if ocid is not None:
+            published = _published_procurement(ocid, award_id, warehouse)
+            console.print(published.pop("described"), highlight=False, soft_wrap=True)
+            cpv = cpv or published["cpv"]
+            max_term_months = max_term_months or published["max_term_months"]
+            award_date = award_date or published["award_date"]
+            procedure = procedure or published["procedure"]
+            buyer = buyer or published["buyer"]
+            supplier = supplier or published["supplier"]
+        missing = [
+            option
+            for option, value in (
+                ("--cpv", cpv),
+                ("--max-term-months", max_term_months),
+                ("--award-date", award_date),
+            )
+            if not value
+        ]
+        if missing:
+            where = f" ({ocid} does not publish it)" if ocid else " (or give --ocid)"
+            raise reservation.ReservationInputError(f"missing {', '.join(missing)}{where}")
         supplier_facts, prior = None, ()
         if supplier:
             supplier_facts, prior = _supplier_facts(supplier, warehouse)
         question = reservation.make_question(
-            cpv,
-            max_term_months,
-            award_date,
+            cpv or [],
+            max_term_months or 0,
+            award_date or "",
             procedure=procedure,
             supplier=supplier_facts,
             buyer_identifier=buyer,
@@ -137,6 +171,52 @@ def check_command(
     for note in result.notes:
         console.print(note)
     raise typer.Exit(0 if result.eligible else 1)
+
+
+def _published_procurement(ocid: str, award_id: str | None, warehouse: Path | None) -> dict:
+    """What the warehouse's contract_facts say about one award: CPV, term, dates, parties."""
+    import duckdb
+
+    from mutualise.pipeline import reservation
+    from mutualise.pipeline.warehouse import resolve_dir
+
+    folder = resolve_dir(warehouse) / "tables" / "contract_facts"
+    if not any(folder.glob("*.parquet")):
+        raise reservation.ReservationInputError(
+            f"no contract_facts in {folder.parent.parent}: run `mutualise chains` first"
+        )
+    query = (
+        "SELECT award_id, cpv_id, award_date, start_date, greatest(end_date, renewal_max_extent), "
+        "method_details, buyer_identifier, coalesce(organisation_identifier, supplier_identifier), "
+        "title FROM read_parquet(?) WHERE ocid = ? ORDER BY award_id"
+    )
+    rows = duckdb.connect().execute(query, [f"{folder}/*.parquet", ocid]).fetchall()
+    if award_id is not None:
+        rows = [row for row in rows if row[0] == award_id]
+    awards = sorted({row[0] for row in rows})
+    if not rows:
+        detail = f" with award {award_id!r}" if award_id is not None else ""
+        raise reservation.ReservationInputError(f"no award of {ocid!r}{detail} in the warehouse")
+    if len(awards) > 1:
+        raise reservation.ReservationInputError(
+            f"{ocid} has {len(awards)} awards: choose one with --award-id ({', '.join(awards)})"
+        )
+    award, _, awarded, start, end, method, buyer, supplier, title = rows[0]
+    codes = sorted({row[1] for row in rows if row[1]})
+    term = reservation.contract_term_months(start, end)
+    return {
+        "cpv": codes,
+        "max_term_months": term,
+        "award_date": (awarded or start).isoformat() if (awarded or start) else None,
+        "procedure": method,
+        "buyer": buyer,
+        "supplier": supplier if supplier and reservation.identifier_scheme(supplier) else None,
+        "described": f"From OCDS: {ocid} award {award} — {title or 'untitled'}; "
+        f"CPV {', '.join(codes) or 'none'}; "
+        f"term {term if term is not None else 'unknown'} months; "
+        f"procedure {method or 'not given'}; buyer {buyer or 'no identifier'}; "
+        f"supplier {supplier or 'no identifier'}.",
+    }
 
 
 def _supplier_facts(identifier: str, warehouse: Path | None) -> tuple[object, tuple]:
@@ -278,8 +358,9 @@ def load_command(
         ),
     ] = True,
 ) -> None:
-    """Load chains, outcomes and notices from the warehouse into the app database (idempotent),
-    then refresh the public evidence so the dashboard shows what was loaded."""
+    """Load chains, outcomes, notices and (once `mutualise resolve` has run) supplier links and
+    the review queue from the warehouse into the app database (idempotent), then refresh the
+    public evidence so the dashboard shows what was loaded."""
     from mutualise.cli import django_setup
 
     django_setup()
@@ -293,8 +374,25 @@ def load_command(
         f"Contracts: {summary.created:,} new, {summary.updated:,} changed, {summary.unchanged:,} "
         f"unchanged; {summary.links:,} links, {summary.outcomes:,} outcomes, {summary.notices:,} notices."
     )
+    _load_suppliers(warehouse)
     if refresh_evidence:
         _refresh_evidence()
+
+
+def _load_suppliers(warehouse: Path | None) -> None:
+    """The supplier pages and the review queue read the resolve step's latest tables."""
+    from mutualise.pipeline.resolve import ResolveError
+    from mutualise.suppliers.services import load_supplier_links
+
+    try:
+        loaded = load_supplier_links(warehouse)
+    except ResolveError as exc:
+        console.print(f"Suppliers not loaded: {exc}")
+        return
+    console.print(
+        f"Suppliers: {loaded['organisations']:,} organisations, "
+        f"{loaded['review_items']:,} mentions to review."
+    )
 
 
 def _refresh_evidence() -> None:
