@@ -171,6 +171,19 @@ def test_conflicts_same_parent_body_employer_link_declared():
     assert conflict_reason(group(), ambassador()) is None
 
 
+def test_conflicts_with_the_groups_parent_body():
+    employed = ambassador(1, organisation_ids=frozenset({5}))
+    assert "works for" in conflict_reason(group(1, parent_body_id=5), employed)
+    supplier = ambassador(2, client_body_ids=frozenset({5}))
+    reason = conflict_reason(group(1, parent_body_id=5), supplier)
+    assert "competing bid, from contract watch" in reason
+    assert conflict_reason(group(1, parent_body_id=6), supplier) is None
+    # The solver's sparse conflict list finds the same pairs.
+    groups = [group(1, parent_body_id=5), group(2, parent_body_id=6), group(3, parent_body_id=5)]
+    problem = MatchingProblem(groups, [employed, supplier], RULES)
+    assert {a.group_id for a in solve(problem).assignments} == {2}
+
+
 def test_solver_never_pairs_conflicts_or_forbidden_pairs():
     groups = [group(1, parent_body_id=5), group(2), group(3)]
     ambassadors = [ambassador(1, led_parent_body_id=5, capacity=3)]

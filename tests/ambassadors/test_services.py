@@ -19,7 +19,13 @@ from mutualise.ambassadors.services import AmbassadorError
 from mutualise.core.models import AuditEvent, Notification
 from mutualise.core.permissions import can_view_organisation_private
 from tests.ambassadors.factories import AmbassadorProfileFactory
-from tests.factories import JourneyFactory, OrganisationFactory, UserFactory, grant
+from tests.factories import (
+    IdentifierFactory,
+    JourneyFactory,
+    OrganisationFactory,
+    UserFactory,
+    grant,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -114,6 +120,32 @@ def test_conflicts_are_never_proposed(officer, journey):
     run = services.run_matching(actor=officer)
     assert run.result == []
     assert same_parent.pk and declared.pk
+
+
+def test_a_mutual_supplying_the_groups_parent_body_is_a_competing_bid(officer, journey):
+    """Contract watch finds the conflict: no officer has to declare it."""
+    from django.utils import timezone
+
+    from mutualise.watch.models import WatchedContract
+
+    parent = journey.organisation.parent_body
+    IdentifierFactory(organisation=parent, scheme="GB-GOR", value="PB9001")
+    mutual = OrganisationFactory(kind="mutual")
+    supplier = AmbassadorProfileFactory(leads_organisation=mutual)
+    WatchedContract.objects.create(
+        ocid="ocds-b5fd17-competing",
+        award_id="1",
+        buyer_identifier="GB-GOR-PB9001",
+        supplier_organisation=mutual,
+        content_hash="x",
+        loaded_at=timezone.now(),
+    )
+    run = services.run_matching(actor=officer)
+    assert run.result == []
+    from mutualise.ambassadors.facts import client_bodies
+
+    assert client_bodies([mutual.pk]) == {mutual.pk: {parent.pk}}
+    assert supplier.pk
 
 
 def test_confirm_is_all_or_nothing(officer, journey, ambassador):

@@ -77,10 +77,15 @@ def live_url(live_server: Any, transactional_db: Any) -> str:
 
 
 @pytest.fixture
-def sign_in(live_url: str) -> Any:
+def sign_in(live_url: str, check_accessibility: Any) -> Any:
+    checked: set[int] = set()
+
     def _sign_in(page: Any, username: str, password: str = DEFAULT_PASSWORD) -> None:
         page.context.clear_cookies()
         page.goto(f"{live_url}/sign-in/")
+        if id(page) not in checked:  # the sign-in page is visited by every journey: check it once
+            check_accessibility(page)
+            checked.add(id(page))
         page.fill("#id_username", username)
         page.fill("#id_password", password)
         with page.expect_navigation():

@@ -67,6 +67,7 @@ def test_officer_matches_ambassador_accepts_group_rates(
     check_accessibility(page)
     follow(page.get_by_role("button", name="Accept"))
     assert ProposedMatch.objects.get(pk=match.pk).status == MatchStatus.ACCEPTED
+    check_accessibility(page)
     follow(page.get_by_role("link", name="Log an engagement"))
     check_accessibility(page)
     follow(page.get_by_role("button", name="Save engagement"))  # empty form: errors first
@@ -85,6 +86,7 @@ def test_officer_matches_ambassador_accepts_group_rates(
     check_accessibility(page)
     follow(page.get_by_role("link", name=f"See {group.name}'s journey"))
     assert "/journeys/" in page.url
+    check_accessibility(page)
 
     # The group sees its ambassador and rates the meeting.
     sign_in(page, "member-e2e")

@@ -46,12 +46,14 @@ def world(transactional_db):
     return {"officer": officer, "assessor": assessor, "applicant": applicant, "round": fund_round}
 
 
-def choose(page, label):
+def choose(page, label, check_accessibility):
+    check_accessibility(page)  # every question page is checked before it is answered
     page.get_by_label(label, exact=True).check()
     follow(page.get_by_role("button", name="Save and continue"))
 
 
-def fill(page, value):
+def fill(page, value, check_accessibility):
+    check_accessibility(page)
     field = page.locator("#id_answer")
     field.fill(value)
     follow(page.get_by_role("button", name="Save and continue"))
@@ -75,19 +77,20 @@ def test_apply_assess_approve_pay(browser_page, live_url, sign_in, check_accessi
     check_accessibility(page)
     follow(page.get_by_role("link", name="About your organisation"))
     check_accessibility(page)
-    choose(page, "No")  # not delivering in England: E1 will fail
-    choose(page, "Not yet, but we intend to become one")
-    choose(page, "No")  # not live yet
+    choose(page, "No", check_accessibility)  # not delivering in England: E1 will fail
+    choose(page, "Not yet, but we intend to become one", check_accessibility)
+    choose(page, "No", check_accessibility)  # not live yet
     assert "/tasks/" in page.url
     follow(page.get_by_role("link", name="Your project"))
-    fill(page, "Business plan for the mutual")
-    fill(page, "Community nursing in three localities")
+    fill(page, "Business plan for the mutual", check_accessibility)
+    fill(page, "Community nursing in three localities", check_accessibility)
     fill(
         page,
         "We will buy legal and financial advice so that we can bid for new contracts "
         "with neighbouring councils and diversify into private-pay services.",
+        check_accessibility,
     )
-    fill(page, "Jane Smith, Director of Community Services")
+    fill(page, "Jane Smith, Director of Community Services", check_accessibility)
     follow(page.get_by_role("link", name="Funding"))
     # A negative amount is refused with an error summary.
     page.locator("#id_answer").fill("-100")
@@ -95,10 +98,10 @@ def test_apply_assess_approve_pay(browser_page, live_url, sign_in, check_accessi
     assert page.title().startswith("Error:")
     assert page.locator(".govuk-error-summary").is_visible()
     check_accessibility(page)
-    fill(page, "20,000.00")
-    fill(page, "25,000")
-    fill(page, "5,000")
-    fill(page, "0")
+    fill(page, "20,000.00", check_accessibility)
+    fill(page, "25,000", check_accessibility)
+    fill(page, "5,000", check_accessibility)
+    fill(page, "0", check_accessibility)
     check_accessibility(page)
     follow(page.get_by_role("link", name="Check your answers and eligibility"))
     assert page.get_by_text("Not met").count() == 1
@@ -108,7 +111,7 @@ def test_apply_assess_approve_pay(browser_page, live_url, sign_in, check_accessi
     check_accessibility(page)
     # Fix the failed rule from the eligibility summary.
     follow(page.get_by_role("link", name="Change your answer for Delivering in England"))
-    choose(page, "Yes")
+    choose(page, "Yes", check_accessibility)
     assert "/check/" in page.url
     assert page.get_by_text("Not met").count() == 0
     follow(page.get_by_role("link", name="Continue to the declaration"))
@@ -135,6 +138,7 @@ def test_apply_assess_approve_pay(browser_page, live_url, sign_in, check_accessi
     page.get_by_label("Ann Assessor").check()
     follow(page.get_by_role("button", name="Assign assessor"))
     assert page.get_by_text("Ann Assessor assigned").is_visible()
+    check_accessibility(page)
 
     # The assessor scores every criterion.
     sign_in(page, "ass-1")
@@ -147,11 +151,13 @@ def test_apply_assess_approve_pay(browser_page, live_url, sign_in, check_accessi
         page.locator(f"#comment_{criterion.pk}").fill("Clear evidence in the application.")
     follow(page.get_by_role("button", name="Finish assessment"))
     assert page.get_by_text("Assessment finished").is_visible()
+    check_accessibility(page)
 
     # The officer approves and pays the first milestone.
     sign_in(page, "off-1")
     page.goto(f"{live_url}/fund/applications/{application.pk}/")
     assert page.get_by_text("80%").is_visible()
+    check_accessibility(page)
     follow(page.get_by_role("link", name="Record a decision"))
     check_accessibility(page)
     page.get_by_label("Amount to award").fill("18,000")

@@ -1,3 +1,4 @@
+import dataclasses
 import io
 import zipfile
 
@@ -71,3 +72,37 @@ def test_refuses_content_types_with_a_doctype():
         )
     with pytest.raises(UploadRefused):
         check("evil.docx", buffer.getvalue())
+
+
+def test_an_oversized_upload_keeps_at_most_the_limit_and_is_refused(settings, monkeypatch):
+    """Through Django's multipart parser: the handler chain never holds more than the limit."""
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+    from django.test import RequestFactory
+
+    import mutualise.fund.rules as fund_rules
+    from mutualise.fund.uploads import OversizedUpload
+
+    limit = 200_000
+    smaller = dataclasses.replace(fund_rules.application_form(), max_attachment_bytes=limit)
+    monkeypatch.setattr(fund_rules, "application_form", lambda: smaller)
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # every file goes through the temporary-file handler
+    kept: list[int] = []
+    original = TemporaryFileUploadHandler.receive_data_chunk
+
+    def counting(self, raw_data, start):
+        kept.append(len(raw_data))
+        return original(self, raw_data, start)
+
+    monkeypatch.setattr(TemporaryFileUploadHandler, "receive_data_chunk", counting)
+    big = io.BytesIO(PDF + b"0" * (3 * limit))
+    big.name = "plan.pdf"
+    request = RequestFactory().post("/upload/", {"file": big})
+    upload = request.FILES["file"]
+    assert isinstance(upload, OversizedUpload) and upload.size > limit
+    assert sum(kept) <= limit
+    with pytest.raises(UploadRefused, match="must be smaller than"):
+        check_upload(upload.name, upload.size, upload.file, max_bytes=limit)
+    small = io.BytesIO(PDF)
+    small.name = "plan.pdf"
+    fine = RequestFactory().post("/upload/", {"file": small}).FILES["file"]
+    assert not isinstance(fine, OversizedUpload) and fine.read() == PDF

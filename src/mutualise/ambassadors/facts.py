@@ -26,7 +26,7 @@ from mutualise.ambassadors.models import (
     ProposedMatch,
 )
 from mutualise.core.roles import Role
-from mutualise.organisations.models import Organisation, OrganisationKind
+from mutualise.organisations.models import Identifier, Organisation, OrganisationKind
 
 GROUP_KINDS = (OrganisationKind.STAFF_GROUP, OrganisationKind.MUTUAL)
 CLOSED_STAGES = ("WITHDRAWN", "OUTCOME")
@@ -166,6 +166,7 @@ def ambassador_facts(
         user_id__in=[p.user_id for p in profiles], organisation__isnull=False
     ).values_list("user_id", "organisation_id"):
         memberships[user_id].add(organisation_id)
+    clients = client_bodies([p.leads_organisation_id for p in profiles if p.leads_organisation_id])
     facts = []
     for profile in profiles:
         led = profile.leads_organisation
@@ -184,6 +185,7 @@ def ambassador_facts(
                 led_parent_body_id=led.parent_body_id if led is not None else None,
                 led_parent_body_type=parent.public_body_type if parent is not None else "",
                 organisation_ids=frozenset(own),
+                client_body_ids=frozenset(clients.get(profile.leads_organisation_id or 0, ())),
                 capacity=profile.capacity,
                 active_groups=active.get(profile.pk, 0),
                 available=not profile.is_away_on(today),
@@ -193,6 +195,33 @@ def ambassador_facts(
             )
         )
     return facts
+
+
+def client_bodies(mutual_ids: list[int]) -> dict[int, set[int]]:
+    """Mutual id → ids of the programme's public bodies that buy from it (contract watch)."""
+    from mutualise.watch.models import WatchedContract
+    from mutualise.watch.services import canonical_identifier
+
+    buyers: dict[int, set[str]] = defaultdict(set)
+    for mutual_id, buyer in (
+        WatchedContract.objects.filter(supplier_organisation_id__in=mutual_ids)
+        .exclude(buyer_identifier="")
+        .values_list("supplier_organisation_id", "buyer_identifier")
+        .distinct()
+    ):
+        buyers[mutual_id].add(canonical_identifier(buyer))
+    if not buyers:
+        return {}
+    body_of = {
+        canonical_identifier(f"{scheme}-{value}"): organisation_id
+        for scheme, value, organisation_id in Identifier.objects.filter(
+            organisation__kind=OrganisationKind.PUBLIC_BODY
+        ).values_list("scheme", "value", "organisation_id")
+    }
+    return {
+        mutual_id: {body_of[buyer] for buyer in identifiers if buyer in body_of}
+        for mutual_id, identifiers in buyers.items()
+    }
 
 
 def declared_conflicts() -> dict[tuple[int, int], str]:

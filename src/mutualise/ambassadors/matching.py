@@ -56,6 +56,9 @@ class AmbassadorFacts:
     led_parent_body_id: int | None = None
     led_parent_body_type: str = ""
     organisation_ids: frozenset[int] = frozenset()  # organisations they lead or belong to
+    # Public bodies that buy from the mutual they lead (contract watch): a group spinning out of
+    # one of them will bid for work their mutual could bid for too.
+    client_body_ids: frozenset[int] = frozenset()
     capacity: int = 1  # groups at once
     active_groups: int = 0  # groups they already have (proposed or accepted)
     available: bool = True  # False while they are away: no new groups
@@ -326,6 +329,13 @@ def conflict_reason(
     """Why this ambassador must never be paired with this group, or None."""
     if group.id in ambassador.organisation_ids or group.id == ambassador.led_organisation_id:
         return f"{ambassador.name} leads or works for {group.name} (employer link)"
+    if group.parent_body_id is not None and group.parent_body_id in ambassador.organisation_ids:
+        return f"{ambassador.name} works for {group.name}'s parent body (employer link)"
+    if group.parent_body_id is not None and group.parent_body_id in ambassador.client_body_ids:
+        return (
+            f"the mutual {ambassador.name} leads holds contracts from {group.name}'s parent body, "
+            "so they could bid against the group (competing bid, from contract watch)"
+        )
     if group.parent_body_id is not None and group.parent_body_id == ambassador.led_parent_body_id:
         return (
             f"{ambassador.name}'s mutual came from the same parent body as {group.name} "
@@ -365,6 +375,11 @@ def _conflict_pairs(
         for organisation_id in own:
             if organisation_id in group_row:
                 rows.append(group_row[organisation_id])
+                cols.append(j)
+        # Groups whose parent body employs the ambassador or buys from their mutual.
+        for body_id in set(ambassador.organisation_ids) | set(ambassador.client_body_ids):
+            for i in by_parent.get(body_id, ()):
+                rows.append(i)
                 cols.append(j)
     for (group_id, ambassador_id), _reason in declared.items():
         if group_id in group_row and ambassador_id in amb_col:

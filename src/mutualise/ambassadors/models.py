@@ -86,9 +86,9 @@ class ConflictKind(models.TextChoices):
 class DeclaredConflict(models.Model):
     """A conflict of interest an officer records: the ambassador is never paired with the group.
 
-    Same parent body and employer links are found from organisation data; competing bids (the
-    ambassador's mutual and the group bidding for the same buyer's service) are declared here
-    until the contract-watch data can find them.
+    Same parent body and employer links are found from organisation data, and competing bids
+    from contract watch when the ambassador's mutual holds a contract from the group's parent
+    body; other competing bids (open data shows awards, not every bid) are declared here.
     """
 
     profile = models.ForeignKey(

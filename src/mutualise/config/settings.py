@@ -189,6 +189,11 @@ STATICFILES_DIRS = [(prefix, path) for prefix, path in STATICFILES_DIRS if path.
 WHITENOISE_USE_FINDERS = ENV.mode != "production"
 MEDIA_ROOT = ENV.media_dir  # outside the web root: never served directly
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "mutualise.fund.uploads.SizeCappedUploadHandler",  # first: nothing past the limit is kept
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 EMAIL_BACKEND = ENV.email_backend

@@ -7,11 +7,15 @@ name says one thing and whose bytes say another is refused.
 
 from __future__ import annotations
 
+import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import IO
+from typing import IO, Any
 from xml.etree import ElementTree
+
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
 
 PDF = "pdf"
 DOCX = "docx"
@@ -105,3 +109,36 @@ def _office_kind(stream: IO[bytes]) -> str | None:
         if content_type in main_types:
             return kind
     return None
+
+
+class OversizedUpload(UploadedFile):
+    """A file that was over the limit: its name and size, none of its bytes."""
+
+    def __init__(self, name: str, size: int, content_type: str | None) -> None:
+        super().__init__(io.BytesIO(b""), name, content_type, size)
+
+
+class SizeCappedUploadHandler(FileUploadHandler):
+    """Keep no more than the attachment limit of any uploaded file.
+
+    Django would otherwise spool a whole file to a temporary file, however large, before
+    `check_upload` could refuse it. This handler runs first: it passes chunks on to Django's own
+    handlers until the file is over the limit, then swallows the rest and hands over an
+    `OversizedUpload`, which `check_upload` refuses with the limit in plain words.
+    """
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        from mutualise.fund.rules import application_form
+
+        self.limit = application_form().max_attachment_bytes
+        self.seen = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        self.seen += len(raw_data)
+        return None if self.seen > self.limit else raw_data
+
+    def file_complete(self, file_size: int) -> UploadedFile | None:
+        if self.seen <= self.limit:
+            return None  # the next handler holds the whole file
+        return OversizedUpload(self.file_name or "", self.seen, self.content_type)
