@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -131,18 +130,75 @@ def accuracy(args: argparse.Namespace) -> dict:
 
 
 def _child(code: str) -> tuple[float, float]:
-    """Run Python code in a child process; its wall seconds and peak RSS in GB."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Run Python code in a child process; its wall seconds and its own peak RSS in GB.
+
+    `os.wait4` gives the usage of this child alone (RUSAGE_CHILDREN would keep the largest of
+    every child so far, so a step would report the register load's peak).
+    """
     started = time.perf_counter()
-    subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, "-c", code],
-        check=True,
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
     )
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise SystemExit(f"child failed with exit code {process.returncode}: {code[:80]}")
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) / 1024 / 1024
+    return seconds, usage.ru_maxrss / 1024 / 1024
+
+
+def _distinct_copies(connection, warehouse: Path, register_csv: Path) -> None:  # type: ignore[no-untyped-def]
+    """Give every copied mention (copies 1, 2, …) a different company from the register.
+
+    Copies of the same mention would share one name, postcode and identifier, and resolve scores
+    each distinct mention once, so the scale run would measure the originals only. Each copy
+    takes a register row instead: half publish "Ltd" for "LIMITED", and, as in real data
+    (DOMAIN.md §5–6), about 30% keep the company number.
+    """
+    suppliers = warehouse / "tables" / "award_suppliers" / "part-0.parquet"
+    parties = warehouse / "tables" / "parties" / "part-0.parquet"
+    connection.execute(f"""
+        CREATE TEMP TABLE company AS
+        SELECT row_number() OVER () AS n, CompanyName AS name, "CompanyNumber" AS number,
+               "RegAddress.AddressLine1" AS street, "RegAddress.PostCode" AS postcode
+        FROM read_csv('{register_csv}', header = true, all_varchar = true,
+                      normalize_names = false)""")
+    connection.execute(f"""
+        CREATE TEMP TABLE copied AS
+        SELECT s.*, dense_rank() OVER (ORDER BY s.ocid, s.supplier_id) AS n
+        FROM '{suppliers}' s WHERE s.ocid NOT LIKE '%-copy0'""")
+    connection.execute("""
+        CREATE TEMP TABLE renamed AS
+        SELECT c.* EXCLUDE (n, name, identifier_scheme, identifier_id),
+               CASE WHEN hash(c.n) % 2 = 0 THEN regexp_replace(r.name, ' LIMITED$', ' Ltd')
+                    ELSE r.name END AS name,
+               CASE WHEN hash(c.n) % 10 < 3 THEN 'GB-COH' END AS identifier_scheme,
+               CASE WHEN hash(c.n) % 10 < 3 THEN r.number END AS identifier_id,
+               r.street, r.postcode
+        FROM copied c JOIN company r ON r.n = c.n""")
+    columns = [row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM '{suppliers}'").fetchall()]
+    listed = ", ".join(columns)
+    connection.execute(f"""
+        COPY (SELECT * FROM '{suppliers}' WHERE ocid LIKE '%-copy0'
+              UNION ALL SELECT {listed} FROM renamed)
+        TO '{suppliers}.new' (FORMAT parquet)""")
+    party_columns = [row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM '{parties}'").fetchall()]
+    replaced = ", ".join(
+        "coalesce(r.street, p.street_address) AS street_address" if c == "street_address"
+        else "coalesce(r.postcode, p.postal_code) AS postal_code" if c == "postal_code"
+        else "coalesce(r.name, p.name) AS name" if c == "name"
+        else f"p.{c}"
+        for c in party_columns
+    )
+    connection.execute(f"""
+        COPY (SELECT {replaced} FROM '{parties}' p
+              LEFT JOIN (SELECT DISTINCT ocid, supplier_id, name, street, postcode FROM renamed) r
+                ON r.ocid = p.ocid AND r.supplier_id = p.party_id)
+        TO '{parties}.new' (FORMAT parquet)""")
+    for path in (suppliers, parties):
+        Path(f"{path}.new").replace(path)
 
 
 def scale(args: argparse.Namespace) -> dict:
@@ -175,6 +231,13 @@ def scale(args: argparse.Namespace) -> dict:
                       FROM '{small}/tables/{table}/*.parquet', range({copies}) r(k)
                       {"LIMIT " + str(args.mentions) if table == "award_suppliers" else ""})
                 TO '{target}/part-0.parquet' (FORMAT parquet)""")
+        if args.distinct:
+            register_csv = next((world / "registers" / "companies-house").glob("*.csv"))
+            _distinct_copies(connection, warehouse, register_csv)
+        distinct = connection.execute(
+            "SELECT count(DISTINCT (name, identifier_scheme, identifier_id)) "
+            f"FROM '{warehouse}/tables/award_suppliers/*.parquet'"
+        ).fetchone()[0]
     with next((world / "registers" / "companies-house").glob("*.csv")).open("rb") as handle:
         csv_rows = sum(1 for _ in handle) - 1
     load_seconds, load_rss = _child(
@@ -189,6 +252,7 @@ def scale(args: argparse.Namespace) -> dict:
     result = {
         "register_rows": csv_rows,
         "mentions": args.mentions,
+        "distinct_supplier_names_and_identifiers": distinct,
         "load_seconds": round(load_seconds, 1),
         "load_peak_rss_gb": round(load_rss, 2),
         "resolve_seconds": round(resolve_seconds, 1),
@@ -215,6 +279,13 @@ def main() -> None:
     s.add_argument("--releases", type=int, default=30_000)
     s.add_argument("--seed", type=int, default=11)
     s.add_argument("--out", default="/tmp/mutualise-bench-resolve-scale")  # noqa: S108
+    s.add_argument(
+        "--copies-repeat",
+        dest="distinct",
+        action="store_false",
+        help="keep copied mentions identical (the earlier, easier run) instead of giving each a "
+        "different company",
+    )
     args = parser.parse_args()
     (accuracy if args.command == "accuracy" else scale)(args)
 
