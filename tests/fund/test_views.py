@@ -145,14 +145,23 @@ def test_applicant_journey_pages(client, officer, fund_round):
 
 
 def test_other_people_get_404_or_403(client, officer, fund_round, member):
-    application = make_application(officer, fund_round)
-    attachment_owner = application
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    application = make_application(officer, fund_round, status="draft")
+    attachment = services.add_attachment(
+        actor=application.created_by,
+        application=application,
+        upload=SimpleUploadedFile("plan.pdf", PDF),
+    )
+    client.force_login(application.created_by)
+    assert client.get(attachment.get_absolute_url()).status_code == 200  # the owner can
     client.force_login(member)
     assert client.get(reverse("fund:application-detail", args=[application.pk])).status_code == 404
     assert client.get(reverse("fund:task-list", args=[application.pk])).status_code == 404
+    download = client.get(attachment.get_absolute_url())
+    assert download.status_code == 404 and PDF not in download.content
     assert client.get(reverse("fund:round-summary", args=[fund_round.pk])).status_code == 403
     assert client.get(reverse("fund:export-ledger", args=[fund_round.pk])).status_code == 403
-    assert attachment_owner
 
 
 def test_officer_assess_decide_pay_pages(officer_client, officer, fund_round):

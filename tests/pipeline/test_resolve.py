@@ -180,3 +180,17 @@ def test_scale_disagreements_are_listed(contracts_finder: Path) -> None:
     assert len(disagreements) == len(expected)
     for row in disagreements:
         assert row["published_scale"] != row["scale_implied_by_class"]
+
+
+def test_splink_memory_limit_comes_from_the_environment(monkeypatch) -> None:
+    import pytest
+
+    from mutualise.pipeline.resolve_model import splink_memory
+
+    monkeypatch.delenv("MUTUALISE_SPLINK_MEMORY", raising=False)
+    assert splink_memory() == "1GB"
+    monkeypatch.setenv("MUTUALISE_SPLINK_MEMORY", "512MB")
+    assert splink_memory() == "512MB"
+    monkeypatch.setenv("MUTUALISE_SPLINK_MEMORY", "1GB'; DROP TABLE x; --")
+    with pytest.raises(ValueError, match="must be a size"):
+        splink_memory()

@@ -172,7 +172,7 @@ def resolve(
     connection = warehouse.connect()
     connection.execute(f"SET temp_directory = {_literal(str(scratch))}")
     connection.execute(
-        f"SET memory_limit = {_literal(os.environ.get('MUTUALISE_DUCKDB_MEMORY', '3GB'))}"
+        f"SET memory_limit = {_literal(os.environ.get('MUTUALISE_DUCKDB_MEMORY', '2GB'))}"
     )
     connection.execute("SET enable_progress_bar = false")
     prepare(connection)
