@@ -224,3 +224,29 @@ def test_rows_read_other_contracts_once_and_agree_with_one_at_a_time(django_asse
     alone = [services.next_reservation(c) for c in contracts]
     assert [p and p.eligible for p in prior] == [a and a.eligible for a in alone]
     assert others.reserved_awards[("GB-COH-1234567", "leeminster borough council")]
+
+
+@pytest.mark.django_db
+def test_a_title_with_nul_characters_loads_on_every_database(tmp_path):
+    """PostgreSQL refuses U+0000 in text; open data sometimes has it inside a title."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mutualise.watch.services import load_from_warehouse
+
+    folder = tmp_path / "tables" / "contract_facts"
+    folder.mkdir(parents=True)
+    rows = [
+        {
+            "ocid": "ocds-b5fd17-nul",
+            "award_id": "1",
+            "title": "Community\x00 nursing",
+            "supplier_name": "Health\x00 Mutual CIC",
+            "buyer_name": "Leeminster Borough Council",
+        }
+    ]
+    pq.write_table(pa.Table.from_pylist(rows), folder / "part-0.parquet")
+    summary = load_from_warehouse(tmp_path)
+    assert summary.created == 1
+    contract = WatchedContract.objects.get(ocid="ocds-b5fd17-nul")
+    assert contract.title == "Community nursing" and contract.supplier_name == "Health Mutual CIC"

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from mutualise.core import audit
+from mutualise.core.nul import without_nul
 from mutualise.core.permissions import require_programme_staff
 from mutualise.organisations.identifiers import IdentifierError, split_prefixed, validate
 from mutualise.organisations.models import Identifier, Organisation
@@ -87,8 +88,8 @@ def load_supplier_links(warehouse_dir: Path | str | None = None) -> dict[str, in
     """Replace the loaded links with the warehouse's supplier_links and review_queue (idempotent)."""
     from mutualise.pipeline.resolve import read_table
 
-    links = read_table("supplier_links", warehouse_dir).to_pylist()
-    queue = read_table("review_queue", warehouse_dir).to_pylist()
+    links = without_nul(read_table("supplier_links", warehouse_dir)).to_pylist()
+    queue = without_nul(read_table("review_queue", warehouse_dir)).to_pylist()
     programme = _programme_by_identifier()
     organisations: dict[str, dict[str, Any]] = {}
     for row in links:

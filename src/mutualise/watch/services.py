@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from mutualise.core import audit
 from mutualise.core.notifications import notify
+from mutualise.core.nul import without_nul
 from mutualise.core.permissions import can_view_organisation_private, is_programme_staff
 from mutualise.core.roles import Role
 from mutualise.organisations.identifiers import normalise as normalise_identifier
@@ -76,7 +77,8 @@ def _read(warehouse_dir: Path, name: str, columns: list[str] | None = None) -> l
     folder = Path(warehouse_dir) / "tables" / name
     if not any(folder.glob("*.parquet")):
         return []
-    return ds.dataset(folder, format="parquet").to_table(columns=columns).to_pylist()
+    table = ds.dataset(folder, format="parquet").to_table(columns=columns)
+    return without_nul(table).to_pylist()
 
 
 def warehouse_ready(warehouse_dir: Path) -> bool:
