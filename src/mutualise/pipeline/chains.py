@@ -626,9 +626,9 @@ class SqlRunner:
             self.connection = duckdb.connect()
             self.connection.execute("SET TimeZone = 'UTC'")
             self.connection.execute("SET enable_progress_bar = false")
-            memory = os.environ.get("MUTUALISE_DUCKDB_MEMORY")
-            if memory:
-                self.connection.execute(f"SET memory_limit = '{memory}'")
+            # Bounded by default (DuckDB would take 80% of the machine); past it, it spills.
+            memory = os.environ.get("MUTUALISE_DUCKDB_MEMORY", "2GB")
+            self.connection.execute("SET memory_limit = ?", [memory])
             scratch = self.warehouse.root / "tmp"
             scratch.mkdir(parents=True, exist_ok=True)
             self.connection.execute(f"SET temp_directory = '{scratch}'")
