@@ -284,7 +284,7 @@ def write_results(
         "",
         f"`bench/fund.py`, {date.today():%Y-%m-%d}, {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, load average "
-        f"{load:.1f} at the end (the machine is shared). {args.applications:,} applications, "
+        f"{load:.1f} at the end. {args.applications:,} applications, "
         f"{args.awards:,} awards, seeded in {seeded:.1f} s; {args.repeats} Django test-client "
         "requests per row (whole view: permission check, queries, template).",
         "",
