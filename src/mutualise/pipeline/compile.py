@@ -54,8 +54,8 @@ COMPILED_SCHEMA = pa.schema(
 READ_BATCH = 5_000  # rows fetched from DuckDB at a time
 CHUNK_RELEASES = 500  # releases sent to a worker at once (small: keeps every worker busy)
 OUTPUT_ROWS = 10_000  # compiled releases per Parquet row group / file flush
-DUCKDB_MEMORY = "400MB"
-SORT_BYTES = 96 * 1024 * 1024  # JSON bodies sorted at a time (see `_sorted_groups`)
+DUCKDB_MEMORY = "256MB"  # with the Python side, compile stays under 1 GB at 1M releases
+SORT_BYTES = 48 * 1024 * 1024  # JSON bodies sorted at a time (see `_sorted_groups`)
 
 
 @dataclass
