@@ -223,6 +223,45 @@ def test_away_ambassadors_get_no_new_groups(officer, ambassador, journey):
     assert any("away" in note for note in run.summary["notes"])
 
 
+@pytest.mark.parametrize(
+    ("starts", "ends", "proposed"),
+    [
+        (None, None, True),
+        (-5, 30, True),  # inside the window
+        (0, 0, True),  # the window is today only
+        (7, None, False),  # not yet available
+        (None, -1, False),  # availability ended yesterday
+    ],
+)
+def test_availability_window_decides_who_gets_new_groups(
+    officer, ambassador, journey, starts, ends, proposed
+):
+    today = timezone.localdate()
+    changes = {
+        "available_from": None if starts is None else today + timedelta(days=starts),
+        "available_until": None if ends is None else today + timedelta(days=ends),
+    }
+    services.save_profile(ambassador.user, changes, actor=ambassador.user)
+    run = services.run_matching(actor=officer)
+    assert bool(run.result) is proposed
+    if not proposed:
+        assert any("availability dates" in note for note in run.summary["notes"])
+
+
+def test_availability_window_must_not_end_before_it_starts(ambassador):
+    from django.core.exceptions import ValidationError
+
+    today = timezone.localdate()
+    with pytest.raises(ValidationError):
+        services.save_profile(
+            ambassador.user,
+            {"available_from": today, "available_until": today - timedelta(days=1)},
+            actor=ambassador.user,
+        )
+    ambassador.refresh_from_db()
+    assert ambassador.available_from is None
+
+
 def test_engagement_follow_up_and_rating(officer, ambassador, journey, member):
     match = accepted_match(officer, ambassador, journey)
     today = timezone.localdate()

@@ -167,6 +167,22 @@ def test_ambassador_profile_and_time_away(client):
     )
     assert profile.is_away_on(today)
     assert "You are away now" in client.get(reverse("ambassadors:index")).content.decode()
+    window = {
+        "capacity": "3",
+        "sectors": ["health"],
+        "stages": ["EXPLORE"],
+        "regions": ["london"],
+        "available_from": (today + timedelta(days=10)).strftime("%d/%m/%Y"),
+        "available_until": (today + timedelta(days=5)).strftime("%d/%m/%Y"),
+    }
+    refused = client.post(reverse("ambassadors:profile"), window)
+    assert refused.status_code == 400
+    assert "Available until must be the same as or after available from" in refused.content.decode()
+    window["available_until"] = ""
+    assert client.post(reverse("ambassadors:profile"), window).status_code == 302
+    later = today + timedelta(days=10)
+    home = client.get(reverse("ambassadors:index")).content.decode()
+    assert f"You are available only from {later.day} {later:%B %Y}" in home
 
 
 def test_group_requests_an_ambassador(member_client, staff_group):

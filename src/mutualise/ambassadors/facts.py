@@ -188,7 +188,7 @@ def ambassador_facts(
                 client_body_ids=frozenset(clients.get(profile.leads_organisation_id or 0, ())),
                 capacity=profile.capacity,
                 active_groups=active.get(profile.pk, 0),
-                available=not profile.is_away_on(today),
+                available=profile.unavailable_reason(today) is None,
                 topics_offered=frozenset(profile.topics_offered),
                 excluded_topics=frozenset(profile.excluded_topics),
                 past_ratings=dict(past.get(profile.pk, {})),

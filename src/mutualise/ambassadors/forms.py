@@ -94,9 +94,24 @@ class ProfileForm(GovUKForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    available_from = _date_field(
+        "Available from (optional)",
+        required=False,
+        help_text="Leave blank if you can take groups now. For example, 27/03/2026",
+    )
+    available_until = _date_field(
+        "Available until (optional)",
+        required=False,
+        help_text="The last day you can take on a new group. Leave blank if there is no end date.",
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        start, end = data.get("available_from"), data.get("available_until")
+        if start and end and end < start:
+            self.add_error(
+                "available_until", "Available until must be the same as or after available from"
+            )
         both = set(data.get("topics_offered") or []) & set(data.get("excluded_topics") or [])
         if both:
             names = ", ".join(dict(_topic_choices())[c] for c in sorted(both))
@@ -119,6 +134,8 @@ class ProfileForm(GovUKForm):
             "topics_offered": profile.topics_offered,
             "excluded_topics": profile.excluded_topics,
             "does_not_want": profile.does_not_want,
+            "available_from": profile.available_from,
+            "available_until": profile.available_until,
         }
 
 

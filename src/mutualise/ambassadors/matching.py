@@ -500,7 +500,10 @@ def _prepare(problem: MatchingProblem) -> tuple[_Candidates, list[Assignment], l
                 f"{a.capacity}: no new groups are proposed to them."
             )
         elif not a.available:
-            notes.append(f"{a.name} is away, so no new groups are proposed to them.")
+            notes.append(
+                f"{a.name} is away or outside their availability dates, so no new groups are "
+                "proposed to them."
+            )
     return _Candidates(r, c, fit[r, c], free, open_groups), pinned, notes
 
 

@@ -37,11 +37,25 @@ class AmbassadorProfile(models.Model):
     topics_offered = models.JSONField(default=list, blank=True)
     excluded_topics = models.JSONField(default=list, blank=True)
     does_not_want = models.TextField(blank=True, help_text="Anything else they do not want.")
+    available_from = models.DateField(
+        null=True, blank=True, help_text="First day they can take new groups (blank: now)."
+    )
+    available_until = models.DateField(
+        null=True, blank=True, help_text="Last day they can take new groups (blank: no end)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["user__full_name", "user__username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(available_until__isnull=True)
+                | models.Q(available_from__isnull=True)
+                | models.Q(available_until__gte=models.F("available_from")),
+                name="ambassador_available_until_after_from",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.user.display_name
@@ -52,6 +66,16 @@ class AmbassadorProfile(models.Model):
 
     def is_away_on(self, day) -> bool:  # type: ignore[no-untyped-def]
         return any(p.starts_on <= day <= p.ends_on for p in self.away_periods.all())
+
+    def unavailable_reason(self, day) -> str | None:  # type: ignore[no-untyped-def]
+        """Why no new group can be proposed to them on `day`, or None when they can take one."""
+        if self.available_from is not None and day < self.available_from:
+            return f"available only from {self.available_from:%-d %B %Y}"
+        if self.available_until is not None and day > self.available_until:
+            return f"available only until {self.available_until:%-d %B %Y}"
+        if self.is_away_on(day):
+            return "away now"
+        return None
 
 
 class AwayPeriod(models.Model):

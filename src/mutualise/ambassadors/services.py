@@ -101,6 +101,8 @@ PROFILE_FIELDS = (
     "topics_offered",
     "excluded_topics",
     "does_not_want",
+    "available_from",
+    "available_until",
 )
 
 
@@ -439,8 +441,9 @@ def _confirm_problems(
             continue
         if organisation.pk in busy:
             problems.append(f"{organisation.name} already has an ambassador proposed or accepted.")
-        if profile.is_away_on(today):
-            problems.append(f"{profile.name} is away now and cannot take new groups.")
+        unavailable = profile.unavailable_reason(today)
+        if unavailable:
+            problems.append(f"{profile.name} cannot take new groups: they are {unavailable}.")
         load[profile.pk] = load.get(profile.pk, 0) + 1
     for profile_id, count in load.items():
         profile = profiles[profile_id]

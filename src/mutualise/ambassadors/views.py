@@ -394,7 +394,7 @@ def ambassador_home(request: HttpRequest) -> HttpResponse:
             "groups": groups,
             "overdue": overdue,
             "away": profile.away_periods.filter(ends_on__gte=timezone.localdate()),
-            "is_away": profile.is_away_on(timezone.localdate()),
+            "unavailable": profile.unavailable_reason(timezone.localdate()),
             "topics_offered": _topic_names(profile.topics_offered),
             "excluded": _topic_names(profile.excluded_topics),
         },
