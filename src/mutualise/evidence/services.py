@@ -49,6 +49,31 @@ def evidence_root() -> Path:
     return Path(django_settings.MUTUALISE_VAR_DIR) / "evidence"
 
 
+_shared_duckdb: duckdb.DuckDBPyConnection | None = None
+_shared_duckdb_lock = threading.Lock()
+
+
+def _reader() -> duckdb.DuckDBPyConnection:
+    """A cursor on this process's one in-memory DuckDB, for reading snapshot files.
+
+    Opening a new DuckDB database costs more than the queries a page makes over a snapshot;
+    a cursor shares the database and is safe to use in one request thread.
+    """
+    global _shared_duckdb
+    with _shared_duckdb_lock:
+        if _shared_duckdb is None:
+            _shared_duckdb = duckdb.connect()
+        return _shared_duckdb.cursor()
+
+
+def _forget_shared_duckdb() -> None:
+    global _shared_duckdb
+    _shared_duckdb = None  # a forked worker opens its own
+
+
+os.register_at_fork(after_in_child=_forget_shared_duckdb)
+
+
 def snapshot_dir(snapshot_id: str) -> Path:
     if not snapshot_id.isalnum():
         raise EvidenceError(f"not a snapshot id: {snapshot_id!r}")
@@ -392,7 +417,7 @@ def _check_measure(metric: Metric, measure: str) -> str:
 @functools.lru_cache(maxsize=512)
 def _totals(source: str, where: str, params: tuple[Any, ...], measure: str) -> tuple[int, Any]:
     """Row count and measure total for a filter; a snapshot never changes, so they are kept."""
-    with duckdb.connect() as connection:
+    with _reader() as connection:
         totals = connection.execute(
             f'SELECT count(*), coalesce(sum("{measure}"), 0) FROM {source}{where}',  # noqa: S608
             list(params),
@@ -417,7 +442,7 @@ def rows_behind(
     where, params = _where(metric, filters, keys, measure)
     source = f"read_parquet('{path.as_posix()}')"
     count, total = _totals(source, where, tuple(params), measure)
-    with duckdb.connect() as connection:
+    with _reader() as connection:
         pages = max(1, -(-int(count) // page_size))
         page = min(max(1, page), pages)
         select_list = ", ".join(f'"{c}"' for c in columns)
@@ -443,7 +468,7 @@ def export_rows(
     measure = _check_measure(metric, measure) if measure else ""
     path = row_table_path(snapshot_id, metric)
     where, params = _where(metric, filters, keys, measure)
-    with duckdb.connect() as connection:
+    with _reader() as connection:
         table = connection.sql(
             f"SELECT * FROM read_parquet('{path.as_posix()}'){where}",  # noqa: S608 - stored sorted
             params=params,
