@@ -49,29 +49,25 @@ def evidence_root() -> Path:
     return Path(django_settings.MUTUALISE_VAR_DIR) / "evidence"
 
 
-_shared_duckdb: duckdb.DuckDBPyConnection | None = None
+# One in-memory DuckDB per process (keyed by process id). A forked child makes its own and never
+# touches, nor frees, the one it inherited: that database's threads live only in the parent, so
+# closing it in the child crashes the child.
+_shared_duckdb: dict[int, duckdb.DuckDBPyConnection] = {}
 _shared_duckdb_lock = threading.Lock()
 
 
 def _reader() -> duckdb.DuckDBPyConnection:
-    """A cursor on this process's one in-memory DuckDB, for reading snapshot files.
+    """A cursor on this process's in-memory DuckDB, for reading snapshot files.
 
     Opening a new DuckDB database costs more than the queries a page makes over a snapshot;
     a cursor shares the database and is safe to use in one request thread.
     """
-    global _shared_duckdb
+    pid = os.getpid()
     with _shared_duckdb_lock:
-        if _shared_duckdb is None:
-            _shared_duckdb = duckdb.connect()
-        return _shared_duckdb.cursor()
-
-
-def _forget_shared_duckdb() -> None:
-    global _shared_duckdb
-    _shared_duckdb = None  # a forked worker opens its own
-
-
-os.register_at_fork(after_in_child=_forget_shared_duckdb)
+        database = _shared_duckdb.get(pid)
+        if database is None:
+            database = _shared_duckdb[pid] = duckdb.connect()
+        return database.cursor()
 
 
 def snapshot_dir(snapshot_id: str) -> Path:
