@@ -12,7 +12,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from mutualise.pipeline.ingest import releases_in
+from mutualise.pipeline.ingest import KEY_FIELDS, is_simple, releases_in
 from mutualise.pipeline.jsonio import BadInput, expand_paths, iter_values
 from mutualise.pipeline.merge import Merger, build_plan
 from mutualise.pipeline.schema import release_schema
@@ -144,3 +144,83 @@ def test_random_releases_compile_like_ocdsmerge(releases: list[dict]) -> None:
     if len({isinstance(r["extra"], list) for r in releases if "extra" in r}) > 1:
         return  # a value then an array of objects: ocdsmerge's known versioned artefact (ADR 0003)
     assert canonical(Merger(versioned=True).versioned_release(releases)) == expected_versioned
+
+
+def _simple_flags(releases: list[dict]) -> list[bool]:
+    """The flag ingest stores beside each release (see ingest.is_simple)."""
+    flags = []
+    for release in releases:
+        body = {key: value for key, value in release.items() if key not in KEY_FIELDS}
+        raw_id = release.get("id")
+        flags.append(
+            (raw_id is None or isinstance(raw_id, str))
+            and is_simple(body, orjson.dumps(body, option=orjson.OPT_SORT_KEYS))
+        )
+    return flags
+
+
+# Releases that are often simple (no nulls, no empty containers), so that the lazy merge of
+# simple releases meets itself, the non-lazy path and every kind of change between them:
+# equal subtrees, changed leaves, new and missing ids, objects without ids, 1 against 1.0.
+lean_scalars = st.one_of(st.sampled_from([1, 1.0, True, "a", "b"]), st.none())
+lean_items = st.fixed_dictionaries(
+    {}, optional={"id": st.sampled_from(["1", "2"]), "title": lean_scalars}
+).filter(bool)
+lean_release = st.fixed_dictionaries(
+    {
+        "ocid": st.just("ocds-test"),
+        "id": st.sampled_from(["r1", "r2"]),
+        "date": st.sampled_from(["2020-01-01T00:00:00Z", "2021-01-01T00:00:00Z"]),
+    },
+    optional={
+        "tender": st.fixed_dictionaries(
+            {},
+            optional={
+                "title": lean_scalars,
+                "items": st.lists(lean_items, min_size=1, max_size=3),
+                "value": st.fixed_dictionaries({"amount": lean_scalars}),
+            },
+        ).filter(bool),
+        "awards": st.lists(
+            st.fixed_dictionaries(
+                {"id": st.sampled_from(["x", "y"])},
+                optional={"items": st.lists(lean_items, min_size=1, max_size=2)},
+            ),
+            min_size=1,
+            max_size=2,
+        ),
+        "buyer": st.fixed_dictionaries({"id": st.sampled_from(["b1", "b2"]), "name": lean_scalars}),
+        "extra": st.one_of(lean_scalars, st.lists(lean_items, min_size=1, max_size=2)),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(lean_release, release), min_size=1, max_size=4))
+def test_lazy_merge_of_simple_releases_equals_ocdsmerge(releases: list[dict]) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            expected = canonical(_REFERENCE.create_compiled_release(releases))
+        except ocdsmerge.exceptions.InconsistentTypeError:
+            assume(False)
+    flags = _simple_flags(releases)
+    assert canonical(Merger().compiled(releases, flags)) == expected
+
+
+def test_lazy_merge_cases_equal_ocdsmerge() -> None:
+    """Simple releases that repeat, change, lack ids or differ only as 1 and 1.0 do."""
+    tender = {"title": "a", "items": [{"id": "1", "title": "a"}]}
+    first = {"ocid": "o", "id": "r1", "date": "2020-01-01T00:00:00Z", "tender": tender}
+    same = {**first, "id": "r2", "date": "2021-01-01T00:00:00Z"}
+    changed = {**same, "id": "r3", "tender": {**tender, "items": [{"id": "2", "title": 1.0}]}}
+    idless = {**same, "id": "r4", "tender": {"items": [{"title": "a"}]}}
+    one = {**first, "tender": {"value": {"amount": 1}}}
+    one_point_o = {**same, "tender": {"value": {"amount": 1.0}}}  # equal in Python, not in JSON
+    assert _simple_flags([first, same, changed, idless, one, one_point_o]) == [True] * 6
+    cases = ([first, same], [first, changed], [first, idless, idless], [idless, idless])
+    for releases in (*cases, [one, one_point_o], [one_point_o, one]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = canonical(_REFERENCE.create_compiled_release(releases))
+        assert canonical(Merger().compiled(releases, _simple_flags(releases))) == expected

@@ -78,8 +78,8 @@ def _init_worker() -> None:
     _worker_versioned = Merger(default_plan(), versioned=True)
 
 
-def _release(row: tuple[str, str, str, list[str] | None, str]) -> dict[str, Any]:
-    ocid, release_id, date, tag, body = row
+def _release(row: tuple[str, str, str, list[str] | None, str, bool]) -> dict[str, Any]:
+    ocid, release_id, date, tag, body, _ = row
     release = orjson.loads(body)
     release["ocid"] = ocid
     if release_id is not None:
@@ -93,7 +93,9 @@ def _release(row: tuple[str, str, str, list[str] | None, str]) -> dict[str, Any]
 def merge_groups(
     groups: list[list[tuple]], versioned: bool
 ) -> list[tuple[str | None, str | None, str | None]]:
-    """Compile each group of rows (one ocid each): (compiled JSON, versioned JSON, error)."""
+    """Compile each group of rows (one ocid each): (compiled JSON, versioned JSON, error).
+
+    A row is (ocid, release id, date, tag, body, simple)."""
     if _worker_merger is None:
         _init_worker()
     assert _worker_merger is not None and _worker_versioned is not None
@@ -101,7 +103,8 @@ def merge_groups(
     for rows in groups:
         try:
             releases = [_release(row) for row in rows]
-            compiled = orjson.dumps(_worker_merger.compiled(releases)).decode()
+            simple = [bool(row[5]) for row in rows]
+            compiled = orjson.dumps(_worker_merger.compiled(releases, simple)).decode()
             history = None
             if versioned:
                 history = orjson.dumps(_worker_versioned.versioned_release(releases)).decode()
@@ -337,7 +340,7 @@ class Compiler:
                     described.append(info)
                     continue
                 info["_merge"] = len(chunk)
-                chunk.append([row[:5] for row in rows])
+                chunk.append([row[:6] for row in rows])
                 described.append(info)
                 size += len(rows)
                 if size >= CHUNK_RELEASES:

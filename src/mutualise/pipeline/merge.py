@@ -12,6 +12,12 @@ The tree mirrors ocdsmerge's flat model exactly:
   by `id` (objects without an `id` never match anything, as in ocdsmerge);
 - a container that ends up with no leaf under it is dropped, while a null leaf is dropped but still
   keeps its parent (ocdsmerge creates the parent while unflattening the null's path).
+
+Releases flagged *simple* at ingest (no null, no empty object or array, no repeated id) are merged
+lazily: a subtree such a release brings where nothing was before is kept as it is (`_Raw`), since
+on its own it compiles to itself; it is opened one level at a time (`_explode`) only when a later
+release brings something different there. Most releases of a process repeat the parties, the buyer
+and the tender unchanged, so most of each release is compared (in C) rather than walked.
 """
 
 from __future__ import annotations
@@ -114,6 +120,15 @@ class _Array(dict):
     __slots__ = ()
 
 
+class _Raw:
+    """A subtree of a simple release, stored as it is: it compiles to itself (see the module)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
 class _History(list):
     """The versions of one field in a versioned release."""
 
@@ -134,12 +149,14 @@ class Merger:
         self.versioned = versioned
         self._stamp: dict[str, Any] = {}
         self._written: set[int] = set()
+        # A subtree kept as it is must compile to itself: no key below the top may be omitted.
+        self.lazy = not versioned and not _omits_below_top(self.plan)
 
     # -- leaves -------------------------------------------------------------------------------
     def _set_leaf(self, node: dict, key: Any, value: Any) -> None:
         existing: Any = node.get(key)
         kind = type(existing)
-        if (kind is _Object or kind is _Array) and _has_leaf(existing):
+        if kind is _Raw or ((kind is _Object or kind is _Array) and _has_leaf(existing)):
             # ocdsmerge keeps the container when the leaf's path comes later (e.g. a null object);
             # a container with nothing under it never existed for ocdsmerge, so the leaf wins.
             return
@@ -160,7 +177,7 @@ class Merger:
             self._written.add(id(history))
 
     # -- containers ---------------------------------------------------------------------------
-    def _merge_object(self, node: dict, source: dict, plan: Plan) -> None:
+    def _merge_object(self, node: dict, source: dict, plan: Plan, simple: bool = False) -> None:
         omit = plan.omit
         for key, value in source.items():
             if key in omit:
@@ -168,23 +185,38 @@ class Merger:
             if _is_leaf(value, key, plan):
                 self._set_leaf(node, key, value)
             elif value:
-                existing = node.get(key)
-                kind = _Object if type(value) is dict else _Array
-                if type(existing) is kind:
-                    self._merge_into(existing, value, plan.child(key))
-                else:
-                    # Build the container aside: ocdsmerge only sees it if something lands in it.
-                    fresh = kind()
-                    self._merge_into(fresh, value, plan.child(key))
-                    if _has_leaf(fresh):
-                        self._replace(node, key, existing, fresh)
+                self._merge_container(node, key, value, plan.child(key), simple)
             # Empty objects and arrays add nothing (ocdsmerge skips them) unless kept whole.
 
-    def _merge_into(self, container: dict, value: Any, plan: Plan) -> None:
-        if type(container) is _Object:
-            self._merge_object(container, value, plan)
+    def _merge_container(self, node: dict, key: Any, value: Any, plan: Plan, simple: bool) -> None:
+        existing: Any = node.get(key)
+        existing_kind = type(existing)
+        if existing_kind is _Raw:
+            if simple and existing.value == value and _ids_complete(value, plan):
+                # Merging a simple subtree into an equal one changes nothing but the leaves'
+                # values (the later release wins, e.g. 1.0 over 1).
+                existing.value = value
+                return
+            existing = node[key] = _explode(existing.value, plan)
+            existing_kind = type(existing)
+        elif simple and existing_kind is not _Object and existing_kind is not _Array:
+            node[key] = _Raw(value)  # nothing, or a leaf a container replaces (see _replace)
+            return
+        kind = _Object if type(value) is dict else _Array
+        if existing_kind is kind:
+            self._merge_into(existing, value, plan, simple)
         else:
-            self._merge_array(container, value, plan)  # type: ignore[arg-type]
+            # Build the container aside: ocdsmerge only sees it if something lands in it.
+            fresh = kind()
+            self._merge_into(fresh, value, plan, simple)
+            if _has_leaf(fresh):
+                self._replace(node, key, existing, fresh)
+
+    def _merge_into(self, container: dict, value: Any, plan: Plan, simple: bool) -> None:
+        if type(container) is _Object:
+            self._merge_object(container, value, plan, simple)
+        else:
+            self._merge_array(container, value, plan, simple)  # type: ignore[arg-type]
 
     def _replace(self, node: dict, key: Any, existing: Any, fresh: dict) -> None:
         # A leaf (usually null) may be replaced by an object or array; an object turning into an
@@ -193,40 +225,50 @@ class Merger:
             raise MergeConflict(f"/{key} changes between an object and an array")
         node[key] = fresh
 
-    def _merge_array(self, node: _Array, items: list, plan: Plan) -> None:
+    def _merge_array(self, node: _Array, items: list, plan: Plan, simple: bool = False) -> None:
         for item in items:
-            if "id" in item:
-                ident = item["id"]
-                if isinstance(ident, (dict, list)):
-                    ident = repr(ident)
-            else:
-                ident = object()  # never equal to anything: ocdsmerge gives it a fresh UUID
+            ident = _ident(item)
             child = node.get(ident)
             if child is None:
+                if simple:
+                    node[ident] = _Raw(item)
+                    continue
                 child = node[ident] = _Object()
                 if self.versioned and item.get("id") is not None:
                     child["id"] = item["id"]
-            self._merge_object(child, item, plan)
+            elif type(child) is _Raw:
+                if simple and child.value == item and _ids_complete(item, plan):
+                    child.value = item
+                    continue
+                child = node[ident] = _explode(child.value, plan)
+            self._merge_object(child, item, plan, simple)
 
     # -- public -------------------------------------------------------------------------------
-    def compiled(self, releases: list[dict[str, Any]]) -> dict[str, Any]:
-        """The compiled release: the same as ocdsmerge's `create_compiled_release`."""
+    def compiled(
+        self, releases: list[dict[str, Any]], simple: list[bool] | None = None
+    ) -> dict[str, Any]:
+        """The compiled release: the same as ocdsmerge's `create_compiled_release`.
+
+        `simple[i]` says release i is simple (see the module); only then may it be merged lazily.
+        """
         root = _Object()
         root["tag"] = ["compiled"]
         plan = self.plan
-        for release in _sorted(releases):
+        lazy = self.lazy
+        flags = simple if simple is not None and lazy else [False] * len(releases)
+        for release, flag in _sorted(releases, flags):
             ocid, date = release.get("ocid"), release.get("date")
             root["id"] = f"{ocid}-{date}"
             root["date"] = date
             root["ocid"] = ocid
-            self._merge_object(root, _without_tag(release), plan)
+            self._merge_object(root, _without_tag(release), plan, flag)
         return _output(root) or {}
 
     def versioned_release(self, releases: list[dict[str, Any]]) -> dict[str, Any]:
         """The versioned release: the same as ocdsmerge's `create_versioned_release`."""
         root = _Object()
         ocid = None
-        for release in _sorted(releases):
+        for release, _ in _sorted(releases, [False] * len(releases)):
             self._stamp = {
                 "releaseID": release.get("id"),
                 "releaseDate": release.get("date"),
@@ -248,8 +290,52 @@ def _without_tag(release: dict[str, Any]) -> dict[str, Any]:
     return release
 
 
-def _date_key(release: dict[str, Any]) -> Any:
-    return release["date"]
+def _date_key(pair: tuple[dict[str, Any], bool]) -> Any:
+    return pair[0]["date"]
+
+
+def _ident(item: dict[str, Any]) -> Any:
+    """An array item's key: its `id`, or a key equal to nothing (ocdsmerge gives it a UUID)."""
+    if "id" in item:
+        ident = item["id"]
+        return repr(ident) if isinstance(ident, (dict, list)) else ident
+    return object()
+
+
+def _explode(value: Any, plan: Plan) -> dict:
+    """One level of a `_Raw` subtree as tree nodes (what merging it would have built there)."""
+    if type(value) is dict:
+        node: dict = _Object()
+        omit = plan.omit
+        for key, child in value.items():
+            if key not in omit:
+                node[key] = child if _is_leaf(child, key, plan) else _Raw(child)
+        return node
+    array = _Array()
+    for item in value:
+        array[_ident(item)] = _Raw(item)
+    return array
+
+
+def _ids_complete(value: Any, plan: Plan) -> bool:
+    """Whether every object of every array merged by `id` in this simple subtree has an `id`.
+
+    Merging a subtree into an equal one changes nothing only then: an object without an `id`
+    never matches, so it would be added a second time.
+    """
+    if type(value) is list:
+        return all("id" in item and _ids_complete(item, plan) for item in value)
+    return all(
+        _ids_complete(child, plan.child(key))
+        for key, child in value.items()
+        if type(child) in (dict, list) and not _is_leaf(child, key, plan)
+    )
+
+
+def _omits_below_top(plan: Plan, top: bool = True) -> bool:
+    if plan.omit and not top:
+        return True
+    return any(_omits_below_top(child, False) for child in plan.children.values())
 
 
 def _has_leaf(node: dict) -> bool:
@@ -257,25 +343,31 @@ def _has_leaf(node: dict) -> bool:
     for value in node.values():
         kind = type(value)
         if (kind is not _Object and kind is not _Array) or _has_leaf(value):
-            return True
+            return True  # a leaf, or a _Raw subtree (never empty: it holds a leaf)
     return False
 
 
-def _sorted(releases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    if len(releases) == 1:
-        return releases
-    return sorted(releases, key=_date_key)  # stable: same-date releases keep their order
+def _sorted(releases: list[dict[str, Any]], flags: list[bool]) -> list[tuple[dict[str, Any], bool]]:
+    pairs = list(zip(releases, flags, strict=True))
+    if len(pairs) == 1:
+        return pairs
+    return sorted(pairs, key=_date_key)  # stable: same-date releases keep their order
 
 
 def _output(node: Any) -> Any:
     """Turn the tree back into JSON values; `None` means 'nothing under here'."""
     kind = type(node)
+    if kind is _Raw:
+        return node.value
     if kind is _Object:
         result: dict[str, Any] = {}
         present = False
         for key, value in node.items():
             vkind = type(value)
-            if vkind is _Object or vkind is _Array:
+            if vkind is _Raw:
+                result[key] = value.value
+                present = True
+            elif vkind is _Object or vkind is _Array:
                 converted = _output(value)
                 if converted is not None:
                     result[key] = converted
