@@ -166,7 +166,7 @@ def sql_command(
 def validate_command(
     path: Annotated[Path, typer.Argument(help="An OCDS file or directory.")],
 ) -> None:
-    """Check OCDS data against the OCDS 1.1.5 schema with the UK extension (offline)."""
+    """Check OCDS data with libcoveocds against OCDS 1.1.5 and the UK extension (offline)."""
     from mutualise.pipeline.validate import validate
 
     if not path.exists():
@@ -180,6 +180,23 @@ def validate_command(
     for (where, check), count in report.errors.most_common():
         table.add_row(where, check, f"{count:,}", (report.examples[(where, check)] or [""])[0])
     console.print(table)
+    if report.package_errors:
+        packages = Table(title="package metadata errors")
+        packages.add_column("path")
+        packages.add_column("check")
+        packages.add_column("packages", justify="right")
+        packages.add_column("example")
+        for (where, check), count in report.package_errors.most_common():
+            example = (report.examples[(where, check)] or [""])[0]
+            packages.add_row(where, check, f"{count:,}", example)
+        console.print(packages)
+    if report.warnings:
+        notes = Table(title="additional checks (warnings, not errors)")
+        notes.add_column("check")
+        notes.add_column("found", justify="right")
+        for check, count in report.warnings.most_common():
+            notes.add_row(check, f"{count:,}")
+        console.print(notes)
     if report.unreadable:
         console.print(f"{report.unreadable:,} values could not be read as JSON")
     if not report.ok:
