@@ -60,7 +60,7 @@ def test_compiled_table_equals_ocdsmerge(built_warehouse: Path) -> None:
 def test_worker_pool_and_versioned_output(small_input: Path, tmp_path: Path, monkeypatch) -> None:
     import mutualise.pipeline.compile as compile_module
 
-    monkeypatch.setattr(compile_module, "CHUNK_RELEASES", 3)  # many chunks in flight
+    monkeypatch.setattr(compile_module, "SORT_BYTES", 20_000)  # many ranges for each worker
     warehouse = tmp_path / "wh"
     ingest([small_input], warehouse)
     summary = compile_releases(warehouse, versioned=True, workers=2)
@@ -137,7 +137,7 @@ def test_a_failed_compile_leaves_the_earlier_table_and_no_staging_folder(
     compiled_dir = Warehouse(warehouse).compiled_dir
     before = sorted(path.read_bytes() for path in compiled_dir.glob("*.parquet"))
 
-    def failing(connection, selection):
+    def failing(connection, ranges):
         raise compile_module.duckdb.OutOfMemoryException("out of memory (simulated)")
         yield  # a generator, like the real one
 

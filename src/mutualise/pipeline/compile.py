@@ -6,14 +6,14 @@ Streaming, so memory stays flat however large the input. Two paths:
   rows itself, in parallel and spilling to disk past its memory limit, assembling each JSON
   from the stored body as text without parsing it;
 - every other ocid is merged by `merge.Merger` (the OCDS merge rules, identical output to
-  ocdsmerge) in a pool of worker processes, a bounded number of chunks in flight: DuckDB sorts
-  just those releases by (ocid, date, ingest order) and Python reads the sorted stream in record
-  batches, one ocid at a time.
+  ocdsmerge). Those ocids are cut into ranges of about SORT_BYTES of JSON; each worker process
+  takes every other range, has its own DuckDB sort each range by (ocid, date, ingest order),
+  reads the sorted stream in record batches, merges one ocid at a time and writes its own
+  Parquet file. Nothing but the range bounds crosses between processes.
 """
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import gc
 import itertools
@@ -22,7 +22,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -52,9 +52,9 @@ COMPILED_SCHEMA = pa.schema(
 )
 
 READ_BATCH = 5_000  # rows fetched from DuckDB at a time
-CHUNK_RELEASES = 500  # releases sent to a worker at once (small: keeps every worker busy)
 OUTPUT_ROWS = 10_000  # compiled releases per Parquet row group / file flush
-DUCKDB_MEMORY = "256MB"  # with the Python side, compile stays under 1 GB at 1M releases
+DUCKDB_MEMORY_MB = 256  # shared by the merge workers; compile stays under 1 GB at 1M releases
+DUCKDB_MEMORY = f"{DUCKDB_MEMORY_MB}MB"
 SORT_BYTES = 48 * 1024 * 1024  # JSON bodies sorted at a time (see `_sorted_groups`)
 
 
@@ -67,19 +67,9 @@ class CompileSummary:
     seconds: float = 0.0
 
 
-# -- workers -------------------------------------------------------------------------------------
-_worker_merger: Merger | None = None
-_worker_versioned: Merger | None = None
-
-
-def _init_worker() -> None:
-    global _worker_merger, _worker_versioned
-    _worker_merger = Merger(default_plan())
-    _worker_versioned = Merger(default_plan(), versioned=True)
-
-
-def _release(row: tuple[str, str, str, list[str] | None, str, bool]) -> dict[str, Any]:
-    ocid, release_id, date, tag, body, _ = row
+# -- merging, in each worker -------------------------------------------------------------------
+def _release(row: tuple) -> dict[str, Any]:
+    ocid, release_id, date, tag, body = row[:5]
     release = orjson.loads(body)
     release["ocid"] = ocid
     if release_id is not None:
@@ -90,51 +80,67 @@ def _release(row: tuple[str, str, str, list[str] | None, str, bool]) -> dict[str
     return release
 
 
-def merge_groups(
-    groups: list[list[tuple]], versioned: bool
-) -> list[tuple[str | None, str | None, str | None]]:
-    """Compile each group of rows (one ocid each): (compiled JSON, versioned JSON, error).
-
-    A row is (ocid, release id, date, tag, body, simple)."""
-    if _worker_merger is None:
-        _init_worker()
-    assert _worker_merger is not None and _worker_versioned is not None
-    results: list[tuple[str | None, str | None, str | None]] = []
-    for rows in groups:
-        try:
-            releases = [_release(row) for row in rows]
-            simple = [bool(row[5]) for row in rows]
-            compiled = orjson.dumps(_worker_merger.compiled(releases, simple)).decode()
-            history = None
-            if versioned:
-                history = orjson.dumps(_worker_versioned.versioned_release(releases)).decode()
-            results.append((compiled, history, None))
-        except Exception as error:  # one broken ocid must not stop the run; it is reported
-            results.append((None, None, f"{type(error).__name__}: {error}"))
-    return results
+def merge_group(
+    rows: list[tuple], compiler: Merger, versioner: Merger | None
+) -> tuple[str | None, str | None, str | None]:
+    """Compile one ocid's rows (ocid, release id, date, tag, body, simple, …), sorted by date:
+    (compiled JSON, versioned JSON, error)."""
+    try:
+        releases = [_release(row) for row in rows]
+        simple = [bool(row[5]) for row in rows]
+        compiled = orjson.dumps(compiler.compiled(releases, simple)).decode()
+        history = None
+        if versioner is not None:
+            history = orjson.dumps(versioner.versioned_release(releases)).decode()
+        return compiled, history, None
+    except Exception as error:  # one broken ocid must not stop the run; it is reported
+        return None, None, f"{type(error).__name__}: {error}"
 
 
-def simple_compiled(ocid: str, date: str, body: str) -> str:
-    """The compiled release of a single simple release, assembled without parsing its body."""
-    head = '{"tag":["compiled"],"id":%s,"date":%s,"ocid":%s' % (  # noqa: UP031 - bytes-level assembly
-        orjson.dumps(f"{ocid}-{date}").decode(),
-        orjson.dumps(date).decode(),
-        orjson.dumps(ocid).decode(),
-    )
-    return head + ("}" if body == "{}" else "," + body[1:])
+@dataclass
+class _Job:
+    """The ranges of ocids one worker merges, and where it writes them."""
+
+    files: list[str]
+    merge_ocids: str  # Parquet file of the ocids to merge
+    ranges: list[tuple[str | None, str | None]]
+    target: str
+    versioned: bool
+    memory: str
+    spill: str
+
+
+def merge_ranges(job: _Job) -> tuple[int, int, int]:
+    """Merge the job's ranges of ocids into its own Parquet file: (releases, ocids, errors)."""
+    compiler = Merger(default_plan())
+    versioner = Merger(default_plan(), versioned=True) if job.versioned else None
+    releases = compiled = errors = 0
+    output = _PartWriter(Path(job.target))
+    with duckdb.connect() as connection, _no_gc():
+        _configure(connection, 1, job.memory, job.spill)
+        _releases_view(connection, job.files)
+        connection.execute(
+            "CREATE TEMP TABLE merge_ocids AS SELECT ocid FROM read_parquet(?)", [job.merge_ocids]
+        )
+        for rows in _sorted_groups(connection, job.ranges):
+            row = _describe(rows)
+            row["compiled_release"], row["versioned_release"], row["merge_error"] = merge_group(
+                rows, compiler, versioner
+            )
+            output.add(row)
+            releases += len(rows)
+            compiled += 1
+            errors += row["merge_error"] is not None
+    output.close()
+    return releases, compiled, errors
 
 
 # -- the run -------------------------------------------------------------------------------------
-class _Output:
-    """Compiled rows, in ocid order, flushed to Parquet in a fresh folder swapped in at the end."""
+class _PartWriter:
+    """Compiled rows flushed to one Parquet file, OUTPUT_ROWS at a time."""
 
-    def __init__(self, target: Path) -> None:
-        self.target = target
-        self.staging = target.with_name(f".{target.name}-{uuid.uuid4().hex[:8]}")
-        self.staging.mkdir(parents=True)
-        self.writer = pq.ParquetWriter(
-            self.staging / "part-0.parquet", COMPILED_SCHEMA, compression="zstd"
-        )
+    def __init__(self, path: Path) -> None:
+        self.writer = pq.ParquetWriter(path, COMPILED_SCHEMA, compression="zstd")
         self.rows: dict[str, list[Any]] = {name: [] for name in COMPILED_SCHEMA.names}
 
     def add(self, row: dict[str, Any]) -> None:
@@ -148,13 +154,23 @@ class _Output:
             self.writer.write_table(pa.Table.from_pydict(self.rows, schema=COMPILED_SCHEMA))
             self.rows = {name: [] for name in COMPILED_SCHEMA.names}
 
-    def discard(self) -> None:
+    def close(self) -> None:
+        self.flush()
         self.writer.close()
+
+
+class _Output:
+    """The compiled table's files, written in a fresh folder swapped in at the end."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.staging = target.with_name(f".{target.name}-{uuid.uuid4().hex[:8]}")
+        self.staging.mkdir(parents=True)
+
+    def discard(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
 
     def finish(self) -> None:
-        self.flush()
-        self.writer.close()
         old = self.target.with_name(f".{self.target.name}-old-{uuid.uuid4().hex[:8]}")
         if self.target.exists():
             os.replace(self.target, old)
@@ -197,18 +213,12 @@ def _groups(reader: Any) -> Iterator[list[tuple]]:
         yield current
 
 
-def _sorted_groups(connection: duckdb.DuckDBPyConnection, selection: str) -> Iterator[list[tuple]]:
-    """The selected releases grouped by ocid, in (ocid, date, ingest order), range by range.
+def _ranges(connection: duckdb.DuckDBPyConnection) -> list[tuple[str | None, str | None]]:
+    """Cut the ocids of `merge_ocids` into ranges of about SORT_BYTES of body each.
 
-    The ocids are cut into ranges of about SORT_BYTES of body each and sorted one range at a
-    time, so no sort has to spill the whole input (1.2 GB of bodies at 1M releases) under
-    DuckDB's memory limit while its result streams out; the ranges follow each other, so the
-    stream stays in ocid order.
+    Each range is sorted on its own, so no sort has to spill the whole input (1.2 GB of bodies at
+    1M releases) under DuckDB's memory limit while its result streams out.
     """
-    connection.execute(
-        "CREATE OR REPLACE TEMP TABLE merge_ocids AS "  # noqa: S608 - our own expression
-        f"SELECT ocid, sum(strlen(body)) AS size FROM releases WHERE {selection} GROUP BY ocid"
-    )
     bounds = connection.execute(
         "SELECT ocid FROM (SELECT ocid, sum(size) OVER (ORDER BY ocid) AS running "
         "FROM merge_ocids) QUALIFY running // ? <> lag(running, 1, 0) OVER (ORDER BY ocid) // ? "
@@ -216,8 +226,16 @@ def _sorted_groups(connection: duckdb.DuckDBPyConnection, selection: str) -> Ite
         [SORT_BYTES, SORT_BYTES],
     ).fetchall()
     edges: list[str | None] = [None, *(row[0] for row in bounds), None]
-    for low, high in itertools.pairwise(edges):
-        # Every release of a selected ocid is selected, so the ocid list alone selects them
+    return list(itertools.pairwise(edges))
+
+
+def _sorted_groups(
+    connection: duckdb.DuckDBPyConnection, ranges: list[tuple[str | None, str | None]]
+) -> Iterator[list[tuple]]:
+    """The releases of the ocids in `merge_ocids` within the ranges, grouped by ocid, in (ocid,
+    date, ingest order)."""
+    for low, high in ranges:
+        # Every release of a selected ocid is to be merged, so the ocid list alone selects them
         # (repeating the selection here made DuckDB run out of memory at 1M releases).
         where = ["ocid IN (SELECT ocid FROM merge_ocids)"]
         parameters = []
@@ -235,6 +253,24 @@ def _sorted_groups(connection: duckdb.DuckDBPyConnection, selection: str) -> Ite
             f"FROM releases WHERE {' AND '.join(where)} ORDER BY ocid, date, seq"
         )
         yield from _groups(connection.sql(query, params=parameters).to_arrow_reader(READ_BATCH))
+
+
+def _configure(
+    connection: duckdb.DuckDBPyConnection, threads: int, memory: str, spill: str
+) -> None:
+    connection.execute(f"SET threads = {max(1, threads)}")
+    connection.execute(f"SET memory_limit = '{memory}'")
+    connection.execute(f"SET temp_directory = '{spill}'")
+    connection.execute("SET preserve_insertion_order = false")
+    connection.execute("SET enable_progress_bar = false")
+    connection.execute("SET TimeZone = 'UTC'")
+
+
+def _releases_view(connection: duckdb.DuckDBPyConnection, files: list[str]) -> None:
+    listed = ", ".join("'" + path.replace("'", "''") + "'" for path in files)
+    connection.execute(
+        f"CREATE TEMP VIEW releases AS SELECT * FROM read_parquet([{listed}])"  # noqa: S608
+    )
 
 
 class Compiler:
@@ -261,27 +297,75 @@ class Compiler:
         return self.summary
 
     def _compile_files(self, files: list[Path], output: _Output) -> None:
-        with duckdb.connect() as connection, _no_gc():
-            self._configure(connection)
-            listed = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
-            connection.execute(
-                f"CREATE TEMP VIEW releases AS SELECT * FROM read_parquet([{listed}])"  # noqa: S608
-            )
-            merge_all = "TRUE"
+        spill = self.warehouse.root / "tmp"
+        spill.mkdir(parents=True, exist_ok=True)
+        listed = [str(path) for path in files]
+        merge_ocids = spill / f"merge-ocids-{uuid.uuid4().hex[:8]}.parquet"  # read by the workers
+        with duckdb.connect() as connection:
+            _configure(connection, self.workers, DUCKDB_MEMORY, str(spill))
+            _releases_view(connection, listed)
+            having = "TRUE"
             if self.fast:
-                connection.execute(
-                    "CREATE TEMP TABLE shared_ocids AS "
-                    "SELECT ocid FROM releases GROUP BY ocid HAVING count(*) > 1"
-                )
                 self._write_simple(connection, output)
-                merge_all = "NOT simple OR ocid IN (SELECT ocid FROM shared_ocids)"
-            self._compile_stream(_sorted_groups(connection, merge_all), output)
+                having = "count(*) > 1 OR NOT bool_and(simple)"
+            connection.execute(
+                "CREATE TEMP TABLE merge_ocids AS SELECT ocid, sum(strlen(body)) AS size "  # noqa: S608
+                f"FROM releases GROUP BY ocid HAVING {having}"
+            )
+            ranges = _ranges(connection)
+            target = str(merge_ocids).replace("'", "''")
+            copy = f"COPY (SELECT ocid FROM merge_ocids) TO '{target}' (FORMAT parquet)"  # noqa: S608
+            connection.execute(copy)
+        try:
+            self._merge(listed, str(merge_ocids), ranges, output, str(spill))
+        finally:
+            merge_ocids.unlink(missing_ok=True)
+
+    def _merge(
+        self,
+        files: list[str],
+        merge_ocids: str,
+        ranges: list[tuple[str | None, str | None]],
+        output: _Output,
+        spill: str,
+    ) -> None:
+        """Merge the ranges in `workers` processes, each taking every other range."""
+        parts = max(1, min(self.workers, len(ranges)))
+        memory = f"{DUCKDB_MEMORY_MB // parts}MB"
+        jobs = [
+            _Job(
+                files,
+                merge_ocids,
+                ranges[part::parts],
+                str(output.staging / f"part-merge-{part}.parquet"),
+                self.versioned,
+                memory,
+                spill,
+            )
+            for part in range(parts)
+        ]
+        if parts == 1:
+            self._count(merge_ranges(jobs[0]))
+            return
+        with ProcessPoolExecutor(parts, mp_context=get_context("fork")) as pool:
+            for future in as_completed([pool.submit(merge_ranges, job) for job in jobs]):
+                self._count(future.result())
+
+    def _count(self, result: tuple[int, int, int]) -> None:
+        releases, compiled, errors = result
+        self.summary.releases += releases
+        self.summary.compiled += compiled
+        self.summary.merged += releases
+        self.summary.errors += errors
+        if self.progress is not None:
+            self.progress(self.summary)
 
     def _write_simple(self, connection: duckdb.DuckDBPyConnection, output: _Output) -> None:
         """Write the compiled releases of ocids with one simple release, all in DuckDB."""
         target = str(output.staging / "part-simple.parquet").replace("'", "''")
-        # The JSON is assembled as text exactly as `simple_compiled` does; tags keep their first
-        # occurrences in order, as `_describe` does.
+        # The release is its own compiled release (see ingest.is_simple): only the id, date and
+        # tag change, so the JSON is assembled as text; tags keep their first occurrences in
+        # order, as `_describe` does.
         query = f"""
             COPY (
                 SELECT
@@ -301,82 +385,15 @@ class Compiler:
                     [source] AS sources,
                     NULL::VARCHAR AS merge_error
                 FROM releases
-                WHERE simple AND ocid NOT IN (SELECT ocid FROM shared_ocids)
+                WHERE simple AND ocid IN (
+                    SELECT ocid FROM releases GROUP BY ocid HAVING count(*) = 1
+                )
             ) TO '{target}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {OUTPUT_ROWS})
         """  # noqa: S608 - our own file names, quoted
         written = connection.execute(query).fetchone()
         count = int(written[0]) if written else 0
         self.summary.releases += count
         self.summary.compiled += count
-
-    def _configure(self, connection: duckdb.DuckDBPyConnection) -> None:
-        spill = self.warehouse.root / "tmp"
-        spill.mkdir(parents=True, exist_ok=True)
-        connection.execute(f"SET threads = {max(1, self.workers)}")
-        connection.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
-        connection.execute(f"SET temp_directory = '{spill}'")
-        connection.execute("SET preserve_insertion_order = false")
-        connection.execute("SET enable_progress_bar = false")
-        connection.execute("SET TimeZone = 'UTC'")
-
-    def _compile_stream(self, groups: Iterator[list[tuple]], output: _Output) -> None:
-        pool = None
-        if self.workers > 1:
-            pool = ProcessPoolExecutor(
-                self.workers, mp_context=get_context("fork"), initializer=_init_worker
-            )
-        # Chunks in flight, in order; each holds its rows' provenance and the pending merge.
-        pending: collections.deque[tuple[list[dict[str, Any]], Future | list]] = collections.deque()
-        chunk: list[list[tuple]] = []
-        described: list[dict[str, Any]] = []
-        size = 0
-        try:
-            for rows in groups:
-                self.summary.releases += len(rows)
-                info = _describe(rows)
-                if self.fast and len(rows) == 1 and rows[0][5]:
-                    row = rows[0]
-                    info["compiled_release"] = simple_compiled(row[0], row[2], row[4])
-                    described.append(info)
-                    continue
-                info["_merge"] = len(chunk)
-                chunk.append([row[:6] for row in rows])
-                described.append(info)
-                size += len(rows)
-                if size >= CHUNK_RELEASES:
-                    pending.append((described, self._submit(pool, chunk)))
-                    chunk, described, size = [], [], 0
-                    self._drain(pending, output, keep=2 * self.workers)
-            pending.append((described, self._submit(pool, chunk)))
-            self._drain(pending, output, keep=0)
-        finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
-
-    def _submit(self, pool: ProcessPoolExecutor | None, chunk: list[list[tuple]]) -> Future | list:
-        if not chunk:
-            return []
-        self.summary.merged += sum(len(rows) for rows in chunk)
-        if pool is None:
-            return merge_groups(chunk, self.versioned)
-        return pool.submit(merge_groups, chunk, self.versioned)
-
-    def _drain(self, pending: collections.deque, output: _Output, keep: int) -> None:
-        while len(pending) > keep:
-            described, merged = pending.popleft()
-            results = merged.result() if isinstance(merged, Future) else merged
-            for info in described:
-                index = info.pop("_merge", None)
-                if index is not None:
-                    compiled, history, error = results[index]
-                    info.update(
-                        compiled_release=compiled, versioned_release=history, merge_error=error
-                    )
-                    self.summary.errors += error is not None
-                output.add(info)
-                self.summary.compiled += 1
-            if self.progress is not None:
-                self.progress(self.summary)
 
 
 @contextlib.contextmanager

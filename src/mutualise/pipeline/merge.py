@@ -136,9 +136,20 @@ class _History(list):
 
 
 def _is_leaf(value: Any, key: str, plan: Plan) -> bool:
-    if key in plan.whole or not isinstance(value, (dict, list)):
-        return True
-    return type(value) is list and not all(isinstance(item, dict) for item in value)
+    kind = type(value)
+    if kind is dict:
+        return key in plan.whole
+    if kind is list:
+        return key in plan.whole or not _all_objects(value)
+    return True
+
+
+def _all_objects(items: list) -> bool:
+    # A loop, not all(<generator>): this runs for every array of every release merged.
+    for item in items:  # noqa: SIM110
+        if type(item) is not dict:
+            return False
+    return True
 
 
 class Merger:
@@ -178,15 +189,31 @@ class Merger:
 
     # -- containers ---------------------------------------------------------------------------
     def _merge_object(self, node: dict, source: dict, plan: Plan, simple: bool = False) -> None:
+        # The hottest loop of compile: `_is_leaf` and `_set_leaf`'s common case are inlined.
         omit = plan.omit
+        whole = plan.whole
+        versioned = self.versioned
         for key, value in source.items():
             if key in omit:
                 continue
-            if _is_leaf(value, key, plan):
+            kind = type(value)
+            if (kind is dict and key not in whole) or (
+                kind is list and key not in whole and _all_objects(value)
+            ):
+                if value:
+                    self._merge_container(node, key, value, plan.child(key), simple)
+                # Empty objects and arrays add nothing (ocdsmerge skips them) unless kept whole.
+                continue
+            existing_kind = type(node.get(key))
+            if (
+                versioned
+                or existing_kind is _Raw
+                or existing_kind is _Object
+                or existing_kind is _Array
+            ):
                 self._set_leaf(node, key, value)
-            elif value:
-                self._merge_container(node, key, value, plan.child(key), simple)
-            # Empty objects and arrays add nothing (ocdsmerge skips them) unless kept whole.
+            else:
+                node[key] = value
 
     def _merge_container(self, node: dict, key: Any, value: Any, plan: Plan, simple: bool) -> None:
         existing: Any = node.get(key)
@@ -324,12 +351,17 @@ def _ids_complete(value: Any, plan: Plan) -> bool:
     never matches, so it would be added a second time.
     """
     if type(value) is list:
-        return all("id" in item and _ids_complete(item, plan) for item in value)
-    return all(
-        _ids_complete(child, plan.child(key))
-        for key, child in value.items()
-        if type(child) in (dict, list) and not _is_leaf(child, key, plan)
-    )
+        for item in value:  # noqa: SIM110 - a loop is faster than all(<generator>) here
+            if "id" not in item or not _ids_complete(item, plan):
+                return False
+        return True
+    whole = plan.whole
+    for key, child in value.items():
+        kind = type(child)
+        container = kind is dict or (kind is list and _all_objects(child))
+        if container and key not in whole and not _ids_complete(child, plan.child(key)):
+            return False
+    return True
 
 
 def _omits_below_top(plan: Plan, top: bool = True) -> bool:
