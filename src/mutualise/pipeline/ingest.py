@@ -33,6 +33,7 @@ from typing import Any
 import duckdb
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from mutualise.pipeline.dates import parse_datetime, to_micros
@@ -327,32 +328,90 @@ def examine_value(
     return examined
 
 
-# A value read from JSON Lines by a worker: (position, examined releases) or BadInput.
+# A value read from JSON Lines: (position, examined releases) or BadInput.
 LineResult = tuple[Position, list[tuple[int | None, Examined, str]]] | BadInput
 
+# The releases of a block examined by a worker: the release table's columns but `source` and
+# `seq` (the main process adds them), and what the main process needs to deduplicate them.
+BLOCK_SCHEMA = pa.schema(
+    [
+        *(column for column in RELEASE_SCHEMA if column.name not in {"source", "seq"}),
+        ("byte_offset", pa.int64()),
+        ("item", pa.int64()),
+        ("value", pa.int64()),  # the value's number within the block (for resuming)
+        ("key", pa.int64()),  # the deduplication key (`_release_key`)
+        ("raw_id", pa.string()),  # the release's `id` as JSON (for a conflict's quarantine row)
+    ]
+)
+BLOCK_ONLY = ("byte_offset", "item", "value", "key", "raw_id")
 
-def examine_chunk(
-    args: tuple[str, bytes, int, int, bool],
-) -> list[tuple[int, int, list[tuple[int | None, Examined, str]]] | BadInput]:
-    """Parse and examine a block of JSON Lines (in a worker).
 
-    Each value comes back as (line, byte offset, examined releases) or as a BadInput: plain
-    tuples, which cross the process boundary cheaper than Position objects.
+@dataclass
+class Block:
+    """A block of JSON Lines, examined by a worker.
+
+    The releases come back as one Arrow table (cheap to send between processes, and written as
+    it is); unreadable values and refused releases as rows, each with its value's number.
     """
+
+    values: int  # non-empty lines: each is one value
+    releases: pa.Table
+    refused: list[tuple[int, BadInput | tuple[Position, Examined]]]
+
+
+def examine_block(args: tuple[str, bytes, int, int, bool]) -> Block:
+    """Parse and examine a block of JSON Lines (in a worker)."""
     label, data, start, first_line, legacy_hash = args
+    columns: dict[str, list[Any]] = {name: [] for name in BLOCK_SCHEMA.names}
+    refused: list[tuple[int, BadInput | tuple[Position, Examined]]] = []
+    value = 0
+    offset = start
     with _no_gc():
-        results: list[tuple[int, int, list[tuple[int | None, Examined, str]]] | BadInput] = []
-        offset = start
         for number, line in enumerate(data.split(b"\n"), first_line):
             text = line.strip()
             if text:
                 parsed = parse_line(text, label, number, offset)
                 if isinstance(parsed, BadInput):
-                    results.append(parsed)
+                    refused.append((value, parsed))
                 else:
-                    results.append((number, offset, examine_value(parsed[1], legacy_hash)))
+                    for index, examined, version in examine_value(parsed[1], legacy_hash):
+                        where = Position(label, number, offset, index)
+                        if examined[0]:
+                            _add_release(columns, where, examined, version, value)
+                        else:
+                            refused.append((value, (where, examined)))
+                value += 1
             offset += len(line) + 1
-        return results
+        table = pa.Table.from_pydict(columns, schema=BLOCK_SCHEMA)
+    return Block(value, table, refused)
+
+
+def _add_release(
+    columns: dict[str, list[Any]], where: Position, release: Examined, version: str, value: int
+) -> None:
+    _, ocid, release_id, date, date_utc, tag, body, simple, digest, raw_id = release
+    columns["ocid"].append(ocid)
+    columns["release_id"].append(release_id)
+    columns["date"].append(date)
+    columns["date_utc"].append(date_utc)
+    columns["tag"].append(tag)
+    columns["body"].append(body)
+    columns["simple"].append(simple)
+    columns["content_hash"].append(digest)
+    columns["ocds_version"].append(version or None)
+    columns["source_file"].append(where.file)
+    columns["position"].append(where.describe())
+    columns["line"].append(where.line)
+    columns["byte_offset"].append(where.offset)
+    columns["item"].append(where.index)
+    columns["value"].append(value)
+    columns["key"].append(_signed(_release_key(ocid, release_id, date, digest)))
+    columns["raw_id"].append(None if raw_id is None else orjson.dumps(raw_id).decode())
+
+
+def _signed(number: int) -> int:
+    """A hash as a signed 64-bit integer (Python's are, but keep Arrow's int64 safe anyway)."""
+    return (number + (1 << 63)) % (1 << 64) - (1 << 63)
 
 
 @contextlib.contextmanager
@@ -372,11 +431,27 @@ def _no_gc() -> Iterator[None]:
 class _Batch:
     def __init__(self) -> None:
         self.releases: dict[str, list[Any]] = {name: [] for name in RELEASE_SCHEMA.names}
+        self.tables: list[pa.Table] = []  # releases that came as tables (from workers)
         self.quarantine: list[dict[str, Any]] = []
         self.rows = 0
 
     def __len__(self) -> int:
         return self.rows + len(self.quarantine)
+
+    def add_table(self, table: pa.Table) -> None:
+        self._seal()
+        self.tables.append(table)
+        self.rows += table.num_rows
+
+    def release_table(self) -> pa.Table:
+        self._seal()
+        return pa.concat_tables(self.tables)
+
+    def _seal(self) -> None:
+        """Turn the rows gathered one by one into a table, keeping the order rows came in."""
+        if self.releases["ocid"]:
+            self.tables.append(pa.Table.from_pydict(self.releases, schema=RELEASE_SCHEMA))
+            self.releases = {name: [] for name in RELEASE_SCHEMA.names}
 
 
 class Ingester:
@@ -463,11 +538,16 @@ class Ingester:
             "complete": False,
         }
         self.summary.current_file = str(path)
-        for number, value in enumerate(self._values(path, record["size"])):
-            if number < done:
-                continue  # committed by an earlier, interrupted run
-            self._take(value, record)
-            record["items_done"] = number + 1
+        number = 0  # values read so far; the first `done` were committed by an earlier run
+        for item in self._values(path, record["size"]):
+            if isinstance(item, Block):
+                self._take_block(item, record, skip=max(0, done - number))
+                number += item.values
+            else:
+                if number >= done:
+                    self._take(item, record)
+                number += 1
+            record["items_done"] = max(done, number)
             self.pending_files[digest] = record
             if len(self.batch) >= BATCH_SIZE:
                 self.commit()
@@ -477,8 +557,8 @@ class Ingester:
         self.summary.files_read += 1
         self._report(force=True)
 
-    def _values(self, path: Path, size: int) -> Iterator[LineResult]:
-        """The file's values, each examined: by worker processes for big JSON Lines files."""
+    def _values(self, path: Path, size: int) -> Iterator[LineResult | Block]:
+        """The file's values, each examined; big JSON Lines files in blocks, by workers."""
         chunks = (
             jsonl_blocks(path, CHUNK_BYTES)
             if self.workers > 1 and size >= PARALLEL_MIN_BYTES
@@ -493,21 +573,21 @@ class Ingester:
             return
         if self.pool is None:
             self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("fork"))
-        pending: collections.deque[Future] = collections.deque()
+        pending: collections.deque[Future[Block]] = collections.deque()
         label = str(path)
         failure = None
         lines = 0
         try:
             for label, data, start, first_line in chunks:
                 task = (label, data, start, first_line, self.legacy_hash)
-                pending.append(self.pool.submit(examine_chunk, task))
+                pending.append(self.pool.submit(examine_block, task))
                 lines = first_line + data.count(b"\n")
                 while len(pending) > 2 * self.workers:
-                    yield from _positioned(label, pending.popleft().result())
+                    yield pending.popleft().result()
         except READ_ERRORS as error:  # a truncated or corrupt gzip: keep what was read, say so
             failure = unreadable(label, error, f"line {lines:,}")
         while pending:
-            yield from _positioned(label, pending.popleft().result())
+            yield pending.popleft().result()
         if failure is not None:
             yield failure
 
@@ -529,6 +609,64 @@ class Ingester:
                 _, reason, code, raw, ocid, release_id = release
                 self._quarantine(record, where, reason, code, raw, ocid, release_id)
 
+    def _take_block(self, block: Block, record: dict[str, Any], skip: int) -> None:
+        """Take a worker's block; its first `skip` values were committed by an earlier run."""
+        for value, refused in block.refused:
+            if value < skip:
+                continue
+            if isinstance(refused, BadInput):
+                self._take(refused, record)
+            else:
+                where, release = refused
+                self.summary.releases_read += 1
+                _, reason, code, raw, ocid, release_id = release
+                self._quarantine(record, where, reason, code, raw, ocid, release_id)
+        table = block.releases
+        if skip:
+            table = table.filter(pc.greater_equal(table["value"], skip))
+        self.summary.releases_read += table.num_rows
+        kept = self._deduplicate(table, record)
+        if kept.num_rows:
+            first = int(self.manifest["next_seq"])
+            self.manifest["next_seq"] = first + kept.num_rows
+            kept = kept.drop_columns(list(BLOCK_ONLY))
+            kept = kept.append_column(
+                "source", pa.array([record["source"]] * kept.num_rows, pa.string())
+            ).append_column("seq", pa.array(range(first, first + kept.num_rows), pa.int64()))
+            self.batch.add_table(kept.select(RELEASE_SCHEMA.names).cast(RELEASE_SCHEMA))
+            self.summary.releases_new += kept.num_rows
+        self._report()
+
+    def _deduplicate(self, table: pa.Table, record: dict[str, Any]) -> pa.Table:
+        """The rows not seen before; a same-key row with other content is quarantined."""
+        known = self.known
+        keep: list[bool] = []
+        digests = table["content_hash"].to_pylist()
+        for row, (key, digest) in enumerate(zip(table["key"].to_pylist(), digests, strict=True)):
+            earlier = known.get(key)
+            if earlier is None:
+                known[key] = digest
+                keep.append(True)
+                continue
+            keep.append(False)
+            self.summary.duplicates += 1
+            if earlier != digest:
+                self._quarantine_conflict(record, table.slice(row, 1).to_pylist()[0])
+        return table.filter(pa.array(keep, pa.bool_())) if not all(keep) else table
+
+    def _quarantine_conflict(self, record: dict[str, Any], row: dict[str, Any]) -> None:
+        raw_id = None if row["raw_id"] is None else orjson.loads(row["raw_id"])
+        where = Position(row["source_file"], row["line"], row["byte_offset"], row["item"])
+        self._quarantine(
+            record,
+            where,
+            CONFLICT_REASON,
+            "conflicting_duplicate",
+            _whole_release(row["body"], row["ocid"], row["date"], raw_id, row["tag"]),
+            row["ocid"],
+            row["release_id"],
+        )
+
     def _keep(
         self, record: dict[str, Any], where: Position, release: Examined, version: str
     ) -> None:
@@ -538,15 +676,9 @@ class Ingester:
         if earlier is not None:
             self.summary.duplicates += 1
             if earlier != digest:
-                reason = "conflicting duplicate: same ocid, release id and date as an earlier release, other content"
-                whole = {**orjson.loads(body), "ocid": ocid, "date": date}
-                if raw_id is not None:
-                    whole["id"] = raw_id
-                if tag is not None:
-                    whole["tag"] = tag
-                raw = orjson.dumps(whole, option=orjson.OPT_SORT_KEYS).decode()
+                raw = _whole_release(body, ocid, date, raw_id, tag)
                 self._quarantine(
-                    record, where, reason, "conflicting_duplicate", raw, ocid, release_id
+                    record, where, CONFLICT_REASON, "conflicting_duplicate", raw, ocid, release_id
                 )
             return
         self.known[key] = digest
@@ -615,7 +747,7 @@ class Ingester:
         }
         if self.batch.rows:
             _write_atomically(
-                self.batch.releases, RELEASE_SCHEMA, self.warehouse.releases_dir / name
+                self.batch.release_table(), RELEASE_SCHEMA, self.warehouse.releases_dir / name
             )
             entry["releases"] = name
         if self.batch.quarantine:
@@ -660,15 +792,19 @@ class Ingester:
             self.progress(self.summary)
 
 
-def _positioned(
-    label: str, results: list[tuple[int, int, list[tuple[int | None, Examined, str]]] | BadInput]
-) -> Iterator[LineResult]:
-    for result in results:
-        if isinstance(result, BadInput):
-            yield result
-        else:
-            line, offset, examined = result
-            yield Position(label, line=line, offset=offset), examined
+CONFLICT_REASON = (
+    "conflicting duplicate: same ocid, release id and date as an earlier release, other content"
+)
+
+
+def _whole_release(body: Any, ocid: str, date: str, raw_id: Any, tag: Any) -> str:
+    """A stored release put back together (for a conflict's quarantine row)."""
+    whole = {**orjson.loads(body), "ocid": ocid, "date": date}
+    if raw_id is not None:
+        whole["id"] = raw_id
+    if tag is not None:
+        whole["tag"] = tag
+    return orjson.dumps(whole, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def _release_key(ocid: str, release_id: str | None, date: str, digest: str) -> int:
@@ -677,15 +813,12 @@ def _release_key(ocid: str, release_id: str | None, date: str, digest: str) -> i
 
 
 def _write_atomically(
-    rows: dict[str, list[Any]] | list[dict[str, Any]], schema: pa.Schema, target: Path
+    rows: pa.Table | list[dict[str, Any]], schema: pa.Schema, target: Path
 ) -> None:
-    """Write rows (columns, or a list of row dicts) to a Parquet file that appears whole or not."""
+    """Write rows (a table, or a list of row dicts) to a Parquet file that appears whole or not."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.tmp")
-    if isinstance(rows, dict):
-        table = pa.Table.from_pydict(rows, schema=schema)
-    else:
-        table = pa.Table.from_pylist(rows, schema=schema)
+    table = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows, schema=schema)
     pq.write_table(table, temporary, compression="zstd")
     os.replace(temporary, target)
 
