@@ -389,7 +389,20 @@ def examine_block(args: tuple[str, bytes, int, int, bool]) -> Block:
 def _add_release(
     columns: dict[str, list[Any]], where: Position, release: Examined, version: str, value: int
 ) -> None:
-    _, ocid, release_id, date, date_utc, tag, body, simple, digest, raw_id = release
+    _append_release(columns, where, release, version)
+    _, ocid, release_id, date, _, _, _, _, digest, raw_id = release
+    columns["byte_offset"].append(where.offset)
+    columns["item"].append(where.index)
+    columns["value"].append(value)
+    columns["key"].append(_signed(_release_key(ocid, release_id, date, digest)))
+    columns["raw_id"].append(None if raw_id is None else orjson.dumps(raw_id).decode())
+
+
+def _append_release(
+    columns: dict[str, list[Any]], where: Position, release: Examined, version: str
+) -> None:
+    """Append the release table's columns of one examined release (not source and seq)."""
+    _, ocid, release_id, date, date_utc, tag, body, simple, digest, _ = release
     columns["ocid"].append(ocid)
     columns["release_id"].append(release_id)
     columns["date"].append(date)
@@ -402,11 +415,6 @@ def _add_release(
     columns["source_file"].append(where.file)
     columns["position"].append(where.describe())
     columns["line"].append(where.line)
-    columns["byte_offset"].append(where.offset)
-    columns["item"].append(where.index)
-    columns["value"].append(value)
-    columns["key"].append(_signed(_release_key(ocid, release_id, date, digest)))
-    columns["raw_id"].append(None if raw_id is None else orjson.dumps(raw_id).decode())
 
 
 def _signed(number: int) -> int:
@@ -670,7 +678,7 @@ class Ingester:
     def _keep(
         self, record: dict[str, Any], where: Position, release: Examined, version: str
     ) -> None:
-        _, ocid, release_id, date, date_utc, tag, body, simple, digest, raw_id = release
+        _, ocid, release_id, date, _, tag, body, _, digest, raw_id = release
         key = _release_key(ocid, release_id, date, digest)
         earlier = self.known.get(key)
         if earlier is not None:
@@ -683,19 +691,8 @@ class Ingester:
             return
         self.known[key] = digest
         columns = self.batch.releases
-        columns["ocid"].append(ocid)
-        columns["release_id"].append(release_id)
-        columns["date"].append(date)
-        columns["date_utc"].append(date_utc)
-        columns["tag"].append(tag)
-        columns["body"].append(body)
-        columns["simple"].append(simple)
-        columns["content_hash"].append(digest)
-        columns["ocds_version"].append(version or None)
+        _append_release(columns, where, release, version)
         columns["source"].append(record["source"])
-        columns["source_file"].append(where.file)
-        columns["position"].append(where.describe())
-        columns["line"].append(where.line)
         columns["seq"].append(self._next_seq())
         self.batch.rows += 1
         self.summary.releases_new += 1
