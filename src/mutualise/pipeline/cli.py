@@ -54,6 +54,7 @@ def ingest_command(
     from mutualise.pipeline.engines import ENGINES
     from mutualise.pipeline.flatten import flatten
     from mutualise.pipeline.ingest import IngestError, IngestSummary, ingest
+    from mutualise.pipeline.warehouse import WarehouseBusy
 
     if engine not in ENGINES:
         _fail(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
@@ -80,18 +81,18 @@ def ingest_command(
 
         try:
             summary = ingest(paths, warehouse, source=source, progress=report)
-        except IngestError as error:
+            report(summary)
+            compiled = flattened = None
+            if not ingest_only:
+                bar.update(task, description="compile")
+                compiled = compile_releases(warehouse)
+                bar.update(task, description=f"flatten ({engine})")
+                flattened = flatten(warehouse, engine=engine)
+                bar.update(task, description="done")
+        except (IngestError, WarehouseBusy) as error:
             bar.stop()
             _fail(str(error))
             return
-        report(summary)
-        compiled = flattened = None
-        if not ingest_only:
-            bar.update(task, description="compile")
-            compiled = compile_releases(warehouse)
-            bar.update(task, description=f"flatten ({engine})")
-            flattened = flatten(warehouse, engine=engine)
-            bar.update(task, description="done")
     _print_summary(summary, compiled, flattened)
     for problem in summary.file_problems:  # each is quarantined too; the rest was ingested
         errors.print(f"[red]error:[/red] {problem}", highlight=False, soft_wrap=True)

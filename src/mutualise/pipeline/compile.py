@@ -418,6 +418,12 @@ def compile_releases(
     started = time.monotonic()
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
-    summary = Compiler(Warehouse(warehouse_dir), versioned, workers, progress).run()
+    warehouse = Warehouse(warehouse_dir)
+    with warehouse.writing("compile"):
+        warehouse.remove_leftovers(
+            warehouse.compiled_dir.parent, f".{warehouse.compiled_dir.name}-"
+        )
+        warehouse.remove_leftovers(warehouse.root / "tmp", "merge-ocids-")
+        summary = Compiler(warehouse, versioned, workers, progress).run()
     summary.seconds = time.monotonic() - started
     return summary

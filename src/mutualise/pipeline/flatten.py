@@ -461,13 +461,17 @@ def flatten(
         raise FileNotFoundError(
             f"no compiled releases in {warehouse.compiled_dir}: run compile first"
         )
-    typed_dir = build_typed(warehouse, workers)
-    with connect_engine(engine, warehouse.root) as session:
-        typed = session.read_parquet(typed_dir)
-        for name, expression in build_tables(typed).items():
-            if progress is not None:
-                progress(name)
-            summary.rows[name] = session.write_parquet(expression, warehouse.table_dir(name))
+    with warehouse.writing(f"flatten ({engine})"):
+        warehouse.remove_leftovers(warehouse.compiled_dir.parent, ".typed-")
+        for name in ANALYTICS_TABLES:
+            warehouse.remove_leftovers(warehouse.tables_dir, f".{name}-")
+        typed_dir = build_typed(warehouse, workers)
+        with connect_engine(engine, warehouse.root) as session:
+            typed = session.read_parquet(typed_dir)
+            for name, expression in build_tables(typed).items():
+                if progress is not None:
+                    progress(name)
+                summary.rows[name] = session.write_parquet(expression, warehouse.table_dir(name))
     summary.seconds = time.monotonic() - started
     return summary
 

@@ -859,9 +859,11 @@ def ingest(
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
     files = expand_paths([Path(path) for path in paths])
-    ingester = Ingester(Warehouse(warehouse_dir), source, progress, workers)
-    ingester.summary.files_total = len(files)
-    with _no_gc():
+    warehouse = Warehouse(warehouse_dir)
+    with warehouse.writing("ingest"), _no_gc():
+        # Under the lock: the manifest read here is the one this run commits to.
+        ingester = Ingester(warehouse, source, progress, workers)
+        ingester.summary.files_total = len(files)
         try:
             ingester.prepare()
             for path in files:

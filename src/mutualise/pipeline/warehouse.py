@@ -11,8 +11,13 @@ Layout under the warehouse directory (default `var/warehouse/`, or $MUTUALISE_WA
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +41,15 @@ ANALYTICS_TABLES = (
 )
 
 
+class WarehouseBusy(RuntimeError):
+    """Another process is writing the warehouse (ingest, compile or flatten)."""
+
+
+# How many times this process holds each warehouse's write lock (ingest inside fetch, compile
+# inside run_pipeline: the steps nest, and flock would refuse a second lock from this process).
+_HELD: dict[str, int] = {}
+
+
 def resolve_dir(warehouse_dir: Path | str | None = None) -> Path:
     """The warehouse directory: the argument, else $MUTUALISE_WAREHOUSE_DIR, else var/warehouse."""
     if warehouse_dir is not None:
@@ -51,6 +65,62 @@ class Warehouse:
 
     def __init__(self, root: Path | str | None = None) -> None:
         self.root = resolve_dir(root)
+
+    # -- writing --------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def writing(self, step: str) -> Iterator[None]:
+        """Hold the warehouse's write lock for a step: one ingest, compile or flatten at a time.
+
+        Two at once would lose data: an ingest deletes the Parquet files its manifest does not
+        list, which would include a concurrent ingest's batches. Raise WarehouseBusy at once,
+        naming the holder, rather than wait (a scheduled fetch that overruns should not pile up).
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        key = str(self.root.resolve())
+        if _HELD.get(key):
+            _HELD[key] += 1
+            try:
+                yield
+            finally:
+                _HELD[key] -= 1
+            return
+        handle = (self.root / ".lock").open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise WarehouseBusy(
+                f"the warehouse {self.root} is being written by {holder}; "
+                "run this again when it has finished"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(
+            f"{step} (process {os.getpid()}, since {datetime.now(UTC):%Y-%m-%d %H:%M} UTC)"
+        )
+        handle.flush()
+        _HELD[key] = 1
+        try:
+            yield
+        finally:
+            _HELD.pop(key, None)
+            handle.truncate(0)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+
+    def remove_leftovers(self, folder: Path, prefix: str) -> None:
+        """Delete what a killed step left in `folder` (hidden staging files and folders named
+        `prefix…`). Only call while holding the write lock: they cannot be a running step's."""
+        if not folder.is_dir():
+            return
+        for path in folder.iterdir():
+            if path.name.startswith(prefix):
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
 
     # -- paths ----------------------------------------------------------------------------------
     @property

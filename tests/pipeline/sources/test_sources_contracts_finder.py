@@ -191,6 +191,40 @@ def test_a_page_written_just_before_a_crash_is_not_fetched_again(
     assert snapshot(raw_dir) == snapshot(reference_dir)
 
 
+def test_temporary_files_a_killed_run_left_are_removed_on_the_next_run(
+    contracts_finder_api: FakeApi, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A kill between writing a temporary file and renaming it leaves the temporary file."""
+    reference_dir = tmp_path / "reference"
+    run(contracts_finder_api, reference_dir, clock)
+    raw_dir = tmp_path / "raw"
+    source_dir = raw_dir / "contracts_finder"
+    (source_dir / DAY_23).mkdir(parents=True)
+    (source_dir / ".state.json.k1ll3d.tmp").write_text('{"status": "running"')
+    (source_dir / DAY_23 / ".page-00001.json.k1ll3d.tmp").write_text("[half a page")
+    run(contracts_finder_api, raw_dir, clock)
+    assert list(source_dir.rglob("*.tmp")) == []
+    assert snapshot(raw_dir) == snapshot(reference_dir)
+
+
+def test_a_second_fetch_of_the_same_source_is_refused(
+    contracts_finder_api: FakeApi, raw_dir: Path, clock: FakeClock
+) -> None:
+    import fcntl
+
+    from mutualise.pipeline.sources.errors import FetchBusy
+
+    source_dir = raw_dir / "contracts_finder"
+    source_dir.mkdir(parents=True)
+    with (source_dir / ".lock").open("a") as other:  # another process's fetch, as flock sees it
+        fcntl.flock(other, fcntl.LOCK_EX)
+        with pytest.raises(FetchBusy, match="another fetch of contracts_finder is running"):
+            run(contracts_finder_api, raw_dir, clock)
+    assert contracts_finder_api.calls == []
+    run(contracts_finder_api, raw_dir, clock)  # free again
+    assert contracts_finder_api.calls
+
+
 def test_incremental_run_fetches_only_what_is_new(
     contracts_finder_api: FakeApi, raw_dir: Path, clock: FakeClock
 ) -> None:

@@ -46,6 +46,7 @@ def test_a_day_is_fetched_in_four_six_hour_windows(
     assert summary.releases == 39
     assert summary.pages_fetched == 3 + 3 + 3 + 3
     assert sorted(p.name for p in (raw_dir / "find_a_tender").iterdir()) == [
+        ".lock",  # one fetch of a source at a time
         "20250301T000000Z_20250301T060000Z",
         "20250301T060000Z_20250301T120000Z",
         "20250301T120000Z_20250301T180000Z",

@@ -131,9 +131,27 @@ def fetch_api(
     reporter: FetchReporter | None = None,
 ) -> FetchSummary:
     """Fetch [start, end) from `source` into the raw store; see the module docstring."""
+    store = RawStore(raw_dir or default_raw_dir(), source.name)
+    with store.holding():
+        return _fetch_api(
+            source, start, end, store, base_url, stages, clock, policy, http, reporter
+        )
+
+
+def _fetch_api(
+    source: ApiSource,
+    start: datetime | None,
+    end: datetime | None,
+    store: RawStore,
+    base_url: str | None,
+    stages: str | None,
+    clock: Clock | None,
+    policy: RatePolicy | None,
+    http: httpx.Client | None,
+    reporter: FetchReporter | None,
+) -> FetchSummary:
     clock = clock or SystemClock()
     reporter = reporter or FetchReporter()
-    store = RawStore(raw_dir or default_raw_dir(), source.name)
     summary = FetchSummary(source=source.name, state_path=store.state_path)
     state = store.load_state()
 

@@ -23,3 +23,7 @@ class RateLimitExhausted(FetchError):
 
 class NetworkError(FetchError):
     """The server could not be reached (or kept failing) after the allowed retries."""
+
+
+class FetchBusy(FetchError):
+    """Another fetch of the same source is running."""

@@ -3,6 +3,7 @@
 Layout::
 
     {raw_dir}/{source}/state.json
+    {raw_dir}/{source}/.lock                     held by the running fetch of the source
     {raw_dir}/{source}/{window-start}_{window-end}/page-00001.json
     {raw_dir}/bulk/{file name}
 
@@ -12,13 +13,16 @@ Layout::
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .errors import FetchBusy
 from .windows import Window
 
 RAW_DIR_VARIABLE = "MUTUALISE_RAW_DIR"
@@ -82,6 +86,27 @@ class RawStore:
         self.source = source
         self.source_dir = self.raw_dir / source
         self.state_path = self.source_dir / STATE_FILE
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        """Hold the source's fetch lock: one fetch of a source at a time (two would both write
+        its state). Under it, delete the temporary files a killed fetch left half-written:
+        they cannot belong to a running fetch."""
+        self.source_dir.mkdir(parents=True, exist_ok=True)
+        with (self.source_dir / ".lock").open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise FetchBusy(
+                    f"another fetch of {self.source} is running (raw store {self.source_dir}); "
+                    "run this again when it has finished"
+                ) from None
+            try:
+                for leftover in self.source_dir.rglob(".*.tmp"):
+                    leftover.unlink(missing_ok=True)
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def load_state(self) -> FetchState:
         if not self.state_path.exists():
