@@ -55,6 +55,7 @@ audit: install
 
 lint: install
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src/mutualise
 
 test-sqlite: install assets chromium

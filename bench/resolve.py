@@ -178,17 +178,24 @@ def _distinct_copies(connection, warehouse: Path, register_csv: Path) -> None:  
                CASE WHEN hash(c.n) % 10 < 3 THEN r.number END AS identifier_id,
                r.street, r.postcode
         FROM copied c JOIN company r ON r.n = c.n""")
-    columns = [row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM '{suppliers}'").fetchall()]
+    columns = [
+        row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM '{suppliers}'").fetchall()
+    ]
     listed = ", ".join(columns)
     connection.execute(f"""
         COPY (SELECT * FROM '{suppliers}' WHERE ocid LIKE '%-copy0'
               UNION ALL SELECT {listed} FROM renamed)
         TO '{suppliers}.new' (FORMAT parquet)""")
-    party_columns = [row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM '{parties}'").fetchall()]
+    party_columns = [
+        row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM '{parties}'").fetchall()
+    ]
     replaced = ", ".join(
-        "coalesce(r.street, p.street_address) AS street_address" if c == "street_address"
-        else "coalesce(r.postcode, p.postal_code) AS postal_code" if c == "postal_code"
-        else "coalesce(r.name, p.name) AS name" if c == "name"
+        "coalesce(r.street, p.street_address) AS street_address"
+        if c == "street_address"
+        else "coalesce(r.postcode, p.postal_code) AS postal_code"
+        if c == "postal_code"
+        else "coalesce(r.name, p.name) AS name"
+        if c == "name"
         else f"p.{c}"
         for c in party_columns
     )

@@ -95,14 +95,24 @@ def seed(
 @app.command()
 def createuser(
     username: str,
-    role: Annotated[str, typer.Option(help="staff_group_member, mutual_leader, ambassador, "
-                                           "assessor, programme_officer or administrator")],
+    role: Annotated[
+        str,
+        typer.Option(
+            help="staff_group_member, mutual_leader, ambassador, "
+            "assessor, programme_officer or administrator"
+        ),
+    ],
     email: Annotated[str, typer.Option()] = "",
     full_name: Annotated[str, typer.Option("--name")] = "",
-    organisation: Annotated[str, typer.Option(help="Programme reference of the group (org-001) "
-                                                   "for members and leaders")] = "",
-    password: Annotated[str, typer.Option(envvar="MUTUALISE_NEW_PASSWORD", prompt=True,
-                                          hide_input=True, confirmation_prompt=True)] = "",
+    organisation: Annotated[
+        str, typer.Option(help="Programme reference of the group (org-001) for members and leaders")
+    ] = "",
+    password: Annotated[
+        str,
+        typer.Option(
+            envvar="MUTUALISE_NEW_PASSWORD", prompt=True, hide_input=True, confirmation_prompt=True
+        ),
+    ] = "",
 ) -> None:
     """Create a user with a role."""
     django_setup()
@@ -110,8 +120,12 @@ def createuser(
 
     try:
         user = create_user(
-            username=username, role=role, email=email, full_name=full_name,
-            organisation_reference=organisation, password=password,
+            username=username,
+            role=role,
+            email=email,
+            full_name=full_name,
+            organisation_reference=organisation,
+            password=password,
         )
     except CreateUserError as exc:
         raise fail(str(exc), 2) from exc
@@ -140,13 +154,25 @@ def serve(
     if tasks:
         _start_task_worker()
     args = [
-        sys.executable, "-m", "gunicorn", "mutualise.config.wsgi:application",
-        "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
-        "--access-logfile", "-", "--graceful-timeout", "5",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "mutualise.config.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        "4",
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "5",
         # Longer than any client's or proxy's idle keep-alive (nginx 60 s, ALB 60 s): with
         # gunicorn's 2 s default the server closes a connection just as a client reuses it,
         # and the client sees a connection reset.
-        "--keep-alive", "75",
+        "--keep-alive",
+        "75",
     ]
     console.print(f"Serving on http://{host}:{port} (Ctrl+C to stop)")
     os.execv(sys.executable, args)  # noqa: S606 - replace this process with the server
@@ -271,7 +297,9 @@ def personal_data_erase(
         personal_data.erase(target)
     except personal_data.PersonalDataError as exc:
         raise fail(str(exc), 2) from exc
-    console.print(f"Erased the personal data of {user}; the account is now erased-user-{target.pk}.")
+    console.print(
+        f"Erased the personal data of {user}; the account is now erased-user-{target.pk}."
+    )
 
 
 @personal_data_app.command("purge")

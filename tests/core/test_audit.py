@@ -11,8 +11,14 @@ def _record(n, actor=None):
     organisation = OrganisationFactory()
     with transaction.atomic():
         for i in range(n):
-            audit.record(actor=actor, action="test.changed", obj=organisation,
-                         organisation=organisation, before={"i": i}, after={"i": i + 1})
+            audit.record(
+                actor=actor,
+                action="test.changed",
+                obj=organisation,
+                organisation=organisation,
+                before={"i": i},
+                after={"i": i + 1},
+            )
     return organisation
 
 

@@ -28,14 +28,21 @@ def _psycopg_dsn(url: str) -> str:
     import dj_database_url
 
     settings = dj_database_url.parse(url)
-    return (f"dbname={settings['NAME']} user={settings['USER']} "
-            f"host={settings['HOST']} port={settings['PORT']}")
+    return (
+        f"dbname={settings['NAME']} user={settings['USER']} "
+        f"host={settings['HOST']} port={settings['PORT']}"
+    )
 
 
 def _mutualise(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "mutualise.cli", *args],
-        env=env, capture_output=True, text=True, check=check, cwd=PROJECT_ROOT, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=check,
+        cwd=PROJECT_ROOT,
+        timeout=300,
     )
 
 
@@ -45,17 +52,27 @@ def _state(env: dict[str, str]) -> str:
         "from mutualise.core.models import User;"
         "print(sorted(User.objects.values_list('username', flat=True)))"
     )
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                            text=True, check=True, cwd=PROJECT_ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=PROJECT_ROOT,
+    )
     return result.stdout.strip()
 
 
 def test_backup_then_restore_gives_back_exactly_what_was_saved(tmp_path):
     var = tmp_path / "var"
-    env = {**os.environ, "MUTUALISE_MODE": "demo", "MUTUALISE_VAR_DIR": str(var),
-           "DATABASE_URL": _database_url(tmp_path),
-           "DJANGO_SETTINGS_MODULE": "mutualise.config.settings",
-           "MUTUALISE_NEW_PASSWORD": "a long enough passphrase 2026"}
+    env = {
+        **os.environ,
+        "MUTUALISE_MODE": "demo",
+        "MUTUALISE_VAR_DIR": str(var),
+        "DATABASE_URL": _database_url(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "mutualise.config.settings",
+        "MUTUALISE_NEW_PASSWORD": "a long enough passphrase 2026",
+    }
     _mutualise(env, "migrate")
     _mutualise(env, "createuser", "officer1", "--role", "programme_officer")
     (var / "uploads" / "applications").mkdir(parents=True)
@@ -79,9 +96,13 @@ def test_backup_then_restore_gives_back_exactly_what_was_saved(tmp_path):
 
 def test_damaged_backup_is_refused_and_nothing_is_restored(tmp_path):
     var = tmp_path / "var"
-    env = {**os.environ, "MUTUALISE_MODE": "demo", "MUTUALISE_VAR_DIR": str(var),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'service.sqlite3'}",
-           "DJANGO_SETTINGS_MODULE": "mutualise.config.settings"}
+    env = {
+        **os.environ,
+        "MUTUALISE_MODE": "demo",
+        "MUTUALISE_VAR_DIR": str(var),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'service.sqlite3'}",
+        "DJANGO_SETTINGS_MODULE": "mutualise.config.settings",
+    }
     _mutualise(env, "migrate")
     broken = tmp_path / "broken.tar.gz"
     broken.write_bytes(b"\x1f\x8b not a real archive")

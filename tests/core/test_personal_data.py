@@ -10,8 +10,9 @@ from tests.factories import OrganisationFactory, UserFactory, grant
 @pytest.mark.django_db
 def test_export_holds_account_roles_and_actions():
     organisation = OrganisationFactory()
-    user = grant(UserFactory(username="sam", full_name="Sam Jones"), "staff_group_member",
-                 organisation)
+    user = grant(
+        UserFactory(username="sam", full_name="Sam Jones"), "staff_group_member", organisation
+    )
     with transaction.atomic():
         audit.record(actor=user, action="journey.evidence_updated", obj=organisation)
     data = personal_data.export(user)

@@ -187,9 +187,7 @@ def main() -> None:
             # Our own models validate; third-party ones fill some required fields on save.
             # A protected state field (django-fsm) refuses the reassignment clean_fields makes.
             protected = [f.name for f in real._meta.fields if getattr(f, "protected", False)]
-            current.full_clean(
-                exclude=protected, validate_unique=False, validate_constraints=False
-            )
+            current.full_clean(exclude=protected, validate_unique=False, validate_constraints=False)
     assert survived >= len(with_later)
     print(
         f"{survived} rows of {len(populated)} models survived; apps with later migrations: {with_later}"

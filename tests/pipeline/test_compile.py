@@ -118,9 +118,12 @@ def test_sorting_range_by_range_gives_the_same_table(
     summary = compile_releases(ranged, workers=1)
     assert summary.merged > 10 and summary.errors == 0
     assert table(ranged) == table(whole)
-    ranges = Warehouse(ranged).connect().execute(
-        "SELECT count(*) FROM compiled_releases WHERE release_count > 1"
-    ).fetchone()
+    ranges = (
+        Warehouse(ranged)
+        .connect()
+        .execute("SELECT count(*) FROM compiled_releases WHERE release_count > 1")
+        .fetchone()
+    )
     assert ranges is not None and ranges[0] > 3  # more ocids merged than fit one range
 
 

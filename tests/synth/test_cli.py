@@ -20,10 +20,20 @@ def make_app() -> typer.Typer:
 
 
 def test_synth_writes_a_world(tmp_path: Path) -> None:
-    result = CliRunner().invoke(make_app(), [
-        "synth", "--releases", "300", "--seed", "2", "--out", str(tmp_path / "w"),
-        "--register-rows", "200",
-    ])
+    result = CliRunner().invoke(
+        make_app(),
+        [
+            "synth",
+            "--releases",
+            "300",
+            "--seed",
+            "2",
+            "--out",
+            str(tmp_path / "w"),
+            "--register-rows",
+            "200",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "Releases" in result.output
     assert (tmp_path / "w" / "world.json").exists()
@@ -45,6 +55,7 @@ def test_bad_input_gives_one_line_error(tmp_path: Path) -> None:
         assert "Error" in result.output
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("x")
-    result = runner.invoke(make_app(), ["synth", "--releases", "5", "--seed", "1",
-                                        "--out", str(not_a_folder)])
+    result = runner.invoke(
+        make_app(), ["synth", "--releases", "5", "--seed", "1", "--out", str(not_a_folder)]
+    )
     assert result.exit_code != 0 and "not a folder" in result.output

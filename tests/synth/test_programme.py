@@ -18,18 +18,47 @@ FORMATS = {
     "GB-GOR": r"^[A-Z]{1,3}\d{1,5}$",
 }
 ORG_KEYS = {
-    "key", "name", "kind", "stage", "sector", "region", "parent_body", "legal_form",
-    "identifiers", "spun_out_on", "staff_count", "annual_income_pence",
-    "staff_vote_share_percent", "staff_board_seats", "board_seats",
-    "employee_trust_stake_percent", "left_public_sector", "delivers_public_services",
-    "has_social_mission", "delivers_in_england", "description", "services_delivered", "journey",
+    "key",
+    "name",
+    "kind",
+    "stage",
+    "sector",
+    "region",
+    "parent_body",
+    "legal_form",
+    "identifiers",
+    "spun_out_on",
+    "staff_count",
+    "annual_income_pence",
+    "staff_vote_share_percent",
+    "staff_board_seats",
+    "board_seats",
+    "employee_trust_stake_percent",
+    "left_public_sector",
+    "delivers_public_services",
+    "has_social_mission",
+    "delivers_in_england",
+    "description",
+    "services_delivered",
+    "journey",
 }
 JOURNEY_KEYS = {
-    "started_on", "senior_sponsor_name", "senior_sponsor_role", "options_appraisal_choice",
-    "business_case_completed_on", "parent_body_decision_date", "parent_body_decision_reference",
-    "procurement_route", "service_contract_reference", "service_contract_start",
-    "contract_end_date", "shadow_operation_started_on", "go_live_date", "diversification_plan",
-    "retender_outcome", "stated_needs",
+    "started_on",
+    "senior_sponsor_name",
+    "senior_sponsor_role",
+    "options_appraisal_choice",
+    "business_case_completed_on",
+    "parent_body_decision_date",
+    "parent_body_decision_reference",
+    "procurement_route",
+    "service_contract_reference",
+    "service_contract_start",
+    "contract_end_date",
+    "shadow_operation_started_on",
+    "go_live_date",
+    "diversification_plan",
+    "retender_outcome",
+    "stated_needs",
 }
 
 
@@ -46,13 +75,17 @@ def snapshot(org: dict) -> JourneySnapshot:
         parent_body_decision_date=_day(j["parent_body_decision_date"]),
         legal_form=org["legal_form"],
         register_identifiers=tuple(
-            f"{i['scheme']}-{i['id']}" for i in org["identifiers"]
+            f"{i['scheme']}-{i['id']}"
+            for i in org["identifiers"]
             if i["scheme"] in REGISTER_SCHEMES
         ),
         has_employee_control=any(
             org[f] is not None
-            for f in ("staff_vote_share_percent", "staff_board_seats",
-                      "employee_trust_stake_percent")
+            for f in (
+                "staff_vote_share_percent",
+                "staff_board_seats",
+                "employee_trust_stake_percent",
+            )
         ),
         procurement_route=j["procurement_route"],
         service_contract_reference=j["service_contract_reference"],
@@ -66,8 +99,15 @@ def snapshot(org: dict) -> JourneySnapshot:
 def test_shape_and_sizes() -> None:
     programme = generate_programme(5)
     json.dumps(programme)  # plain JSON-able data
-    assert set(programme) == {"seed", "size", "public_bodies", "organisations", "ambassadors",
-                              "officers", "assessors"}
+    assert set(programme) == {
+        "seed",
+        "size",
+        "public_bodies",
+        "organisations",
+        "ambassadors",
+        "officers",
+        "assessors",
+    }
     assert len(programme["public_bodies"]) >= 20
     assert len(programme["organisations"]) == 60
     assert len(programme["ambassadors"]) == 10

@@ -36,15 +36,31 @@ CH_HEADER = (
     "ConfStmtNextDueDate, ConfStmtLastMadeUpDate"
 )
 FCA_HEADER = [
-    "Society Number", "Society Suffix", "Full Registation Number", "Society Name",
-    "Registered As", "Society Address", "Registration Date", "Deregistration Date",
-    "Registration Act", "Standard Industrial Classification Code (SIC)",
-    "Reporting Classification", "Society Status",
+    "Society Number",
+    "Society Suffix",
+    "Full Registation Number",
+    "Society Name",
+    "Registered As",
+    "Society Address",
+    "Registration Date",
+    "Deregistration Date",
+    "Registration Act",
+    "Standard Industrial Classification Code (SIC)",
+    "Reporting Classification",
+    "Society Status",
 ]
 CHARITY_FIELDS = {
-    "organisation_number", "registered_charity_number", "linked_charity_number", "charity_name",
-    "charity_type", "charity_registration_status", "date_of_registration", "date_of_removal",
-    "latest_income", "charity_contact_postcode", "charity_company_registration_number",
+    "organisation_number",
+    "registered_charity_number",
+    "linked_charity_number",
+    "charity_name",
+    "charity_type",
+    "charity_registration_status",
+    "date_of_registration",
+    "date_of_removal",
+    "latest_income",
+    "charity_contact_postcode",
+    "charity_company_registration_number",
     "charity_is_cio",
 }
 DDMMYYYY = re.compile(r"^(\d{2}/\d{2}/\d{4})?$")
@@ -67,7 +83,8 @@ def releases_of(out: Path) -> list[dict]:
 def digest(folder: Path) -> dict[str, str]:
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*")) if p.is_file()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
     }
 
 
@@ -106,8 +123,7 @@ def test_companies_house_format(world: tuple[Path, WorldSummary]) -> None:
             rows += 1
     assert rows == summary.register_rows == 3000
     organisations = pq.read_table(out / "truth" / "organisations.parquet").to_pylist()
-    expected = {o["register_identifier"][7:] for o in organisations
-                if o["in_companies_house_file"]}
+    expected = {o["register_identifier"][7:] for o in organisations if o["in_companies_house_file"]}
     with path.open(encoding="utf-8", newline="") as handle:
         numbers = {row[" CompanyNumber"] for row in csv.DictReader(handle)}
     assert expected <= numbers
@@ -123,8 +139,9 @@ def test_fca_and_charity_formats(world: tuple[Path, WorldSummary]) -> None:
             assert row[2] == row[0] + row[1]
             assert re.match(r"^\d{1,6}[A-Z]{1,2}$", row[2])
             assert DDMMYYYY.match(row[6])
-    charities = json.loads((out / "registers" / "charities" /
-                            "publicextract.charity.json").read_text())
+    charities = json.loads(
+        (out / "registers" / "charities" / "publicextract.charity.json").read_text()
+    )
     assert charities and all(set(c) >= CHARITY_FIELDS for c in charities)
     assert any(c["charity_company_registration_number"] for c in charities)
 
@@ -148,9 +165,11 @@ def test_releases_validate_against_ocds_schema(world: tuple[Path, WorldSummary])
     assert any("lots" in r.get("tender", {}) for r in releases)
     assert any(r.get("relatedProcesses") for r in releases)
     reserved = Counter(
-        code for r in releases
-        for code in r.get("tender", {}).get("otherRequirements", {}).get(
-            "reservedParticipation", [])
+        code
+        for r in releases
+        for code in r.get("tender", {})
+        .get("otherRequirements", {})
+        .get("reservedParticipation", [])
     )
     assert reserved["publicService"] > 0 and reserved["publicServiceMissionOrganization"] > 0
 
@@ -166,11 +185,15 @@ def test_truth_matches_the_releases(world: tuple[Path, WorldSummary]) -> None:
             for supplier in award.get("suppliers", []):
                 published.add((release["ocid"], award["id"], supplier["id"]))
     assert published == keys
-    organisations = {o["key"]: o for o in
-                     pq.read_table(out / "truth" / "organisations.parquet").to_pylist()}
+    organisations = {
+        o["key"]: o for o in pq.read_table(out / "truth" / "organisations.parquet").to_pylist()
+    }
     programme = json.loads((out / "programme.json").read_text())
-    live = {o["key"] for o in programme["organisations"]
-            if o["stage"] in ("LIVE", "GROW_AND_DIVERSIFY", "RETENDER", "OUTCOME")}
+    live = {
+        o["key"]
+        for o in programme["organisations"]
+        if o["stage"] in ("LIVE", "GROW_AND_DIVERSIFY", "RETENDER", "OUTCOME")
+    }
     suppliers = {m["organisation_key"] for m in mentions}
     assert live <= suppliers  # every live mutual appears as a supplier
     for mention in mentions:
@@ -204,11 +227,15 @@ def test_noise_roughly_as_configured(world: tuple[Path, WorldSummary]) -> None:
     assert abs(named - noise.name_variant) < 0.05
     street = sum(m["postcode_in_street"] for m in mentions) / len(mentions)
     assert abs(street - noise.postcode_in_street) < 0.05
-    wrong = sum(bool(m["published_scale"]) and m["published_scale"] != m["true_scale"]
-                for m in private) / len(private)
+    wrong = sum(
+        bool(m["published_scale"]) and m["published_scale"] != m["true_scale"] for m in private
+    ) / len(private)
     assert abs(wrong - noise.scale_wrong) < 0.03
-    unpadded = [m for m in mentions if m["published_scheme"] == "GB-COH"
-                and len(m["published_identifier"]) < 8]
+    unpadded = [
+        m
+        for m in mentions
+        if m["published_scheme"] == "GB-COH" and len(m["published_identifier"]) < 8
+    ]
     assert unpadded
     party_ids: dict[str, set[str]] = {}
     for m in mentions:
@@ -217,22 +244,44 @@ def test_noise_roughly_as_configured(world: tuple[Path, WorldSummary]) -> None:
 
 
 def test_outcome_rates_roughly_as_configured(tmp_path: Path) -> None:
-    rates = RetenderRates(retained=0.4, lost_to_large_private=0.2, lost_to_sme_or_vcse=0.15,
-                          lost_to_public_body=0.05, insourced=0.1, extended=0.1)
+    rates = RetenderRates(
+        retained=0.4,
+        lost_to_large_private=0.2,
+        lost_to_sme_or_vcse=0.15,
+        lost_to_public_body=0.05,
+        insourced=0.1,
+        extended=0.1,
+    )
     generate_world(tmp_path, 6000, 21, rates=rates, register_rows=0)
     outcomes = pq.read_table(tmp_path / "truth" / "outcomes.parquet").to_pylist()
-    decided = [o["outcome"] for o in outcomes
-               if o["outcome"] not in ("PENDING", "EXTENDED") and not o["programme_key"]]
+    decided = [
+        o["outcome"]
+        for o in outcomes
+        if o["outcome"] not in ("PENDING", "EXTENDED") and not o["programme_key"]
+    ]
     counts = Counter(decided)
-    weights = dict(zip(
-        ("RETAINED", "LOST_TO_LARGE_PRIVATE", "LOST_TO_SME_OR_VCSE", "LOST_TO_PUBLIC_BODY",
-         "INSOURCED"), rates.decision_weights(), strict=True))
+    weights = dict(
+        zip(
+            (
+                "RETAINED",
+                "LOST_TO_LARGE_PRIVATE",
+                "LOST_TO_SME_OR_VCSE",
+                "LOST_TO_PUBLIC_BODY",
+                "INSOURCED",
+            ),
+            rates.decision_weights(),
+            strict=True,
+        )
+    )
     total = sum(weights.values())
     assert len(decided) > 800
     for outcome, weight in weights.items():
         assert abs(counts[outcome] / len(decided) - weight / total) < 0.05, outcome
-    ended = [o for o in outcomes if o["final_end"] and o["contract_end"] <= "2026-10-01"
-             and not o["programme_key"]]
+    ended = [
+        o
+        for o in outcomes
+        if o["final_end"] and o["contract_end"] <= "2026-10-01" and not o["programme_key"]
+    ]
     extended = sum(o["was_extended"] for o in ended) / len(ended)
     assert abs(extended - rates.extended) < 0.04
 

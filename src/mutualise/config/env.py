@@ -74,9 +74,7 @@ def read_environment() -> Environment:
     if mode not in {"demo", "production", "test"}:
         raise ConfigurationError(f"MUTUALISE_MODE must be demo, production or test, not {mode!r}")
     var_dir = Path(os.environ.get("MUTUALISE_VAR_DIR", PROJECT_ROOT / "var")).resolve()
-    database_url = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{var_dir / 'mutualise.sqlite3'}"
-    )
+    database_url = os.environ.get("DATABASE_URL", f"sqlite:///{var_dir / 'mutualise.sqlite3'}")
     hosts = os.environ.get("MUTUALISE_ALLOWED_HOSTS", "")
     allowed_hosts = [h.strip() for h in hosts.split(",") if h.strip()] or (
         [] if mode == "production" else ["127.0.0.1", "localhost", "testserver", "[::1]"]

@@ -110,12 +110,13 @@ if ENV.mode == "test":
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-    {"NAME": "mutualise.core.password_validation.ZxcvbnValidator",
-     "OPTIONS": {"min_score": 3}},
+    {"NAME": "mutualise.core.password_validation.ZxcvbnValidator", "OPTIONS": {"min_score": 3}},
 ]
 LOGIN_URL = "core:sign-in"
 LOGIN_REDIRECT_URL = "core:home"

@@ -51,11 +51,15 @@ def _pg_env(database: dict[str, Any]) -> dict[str, str]:
     options = database.get("OPTIONS", {})
     host = database.get("HOST") or options.get("host") or ""
     port = database.get("PORT") or options.get("port") or ""
-    env.update({
-        "PGHOST": str(host), "PGPORT": str(port),
-        "PGUSER": str(database.get("USER") or ""), "PGPASSWORD": str(database.get("PASSWORD") or ""),
-        "PGDATABASE": str(database["NAME"]),
-    })
+    env.update(
+        {
+            "PGHOST": str(host),
+            "PGPORT": str(port),
+            "PGUSER": str(database.get("USER") or ""),
+            "PGPASSWORD": str(database.get("PASSWORD") or ""),
+            "PGDATABASE": str(database["NAME"]),
+        }
+    )
     return {k: v for k, v in env.items() if v != ""}
 
 
@@ -84,8 +88,19 @@ def _restore_database(source: Path) -> None:
         origin.close()
         destination.close()
         return
-    _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-          "--dbname", str(database["NAME"]), str(source)], _pg_env(database))
+    _run(
+        [
+            "pg_restore",
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            "--dbname",
+            str(database["NAME"]),
+            str(source),
+        ],
+        _pg_env(database),
+    )
 
 
 def _run(command: list[str], env: dict[str, str]) -> None:
@@ -105,7 +120,10 @@ def _sha256(path: Path) -> str:
 
 
 def _folders() -> dict[str, Path]:
-    return {"uploads": Path(settings.MEDIA_ROOT), "warehouse": Path(settings.MUTUALISE_WAREHOUSE_DIR)}
+    return {
+        "uploads": Path(settings.MEDIA_ROOT),
+        "warehouse": Path(settings.MUTUALISE_WAREHOUSE_DIR),
+    }
 
 
 def backup(out: Path) -> BackupSummary:

@@ -27,9 +27,19 @@ DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for the demo on pur
 APPS_WITH_DEMO_DATA = ("journeys", "fund", "ambassadors", "watch", "evidence")
 LIVE_STAGES = {"LIVE", "GROW_AND_DIVERSIFY", "RETENDER", "OUTCOME"}
 ORGANISATION_FACTS = (
-    "sector", "region", "legal_form", "staff_count", "annual_income_pence", "staff_board_seats",
-    "board_seats", "left_public_sector", "delivers_public_services", "has_social_mission",
-    "delivers_in_england", "description", "services_delivered",
+    "sector",
+    "region",
+    "legal_form",
+    "staff_count",
+    "annual_income_pence",
+    "staff_board_seats",
+    "board_seats",
+    "left_public_sector",
+    "delivers_public_services",
+    "has_social_mission",
+    "delivers_in_england",
+    "description",
+    "services_delivered",
 )
 
 
@@ -50,12 +60,24 @@ def seed_world(programme: dict[str, Any], seed: int) -> dict[str, int]:
             _person(item["key"], item["full_name"], item["email"], password, Role.AMBASSADOR)
             people += 1
         for key, organisation in groups.items():
-            _person(f"{key}-member", f"Member of {organisation.name}", f"{key}-member@example.org",
-                    password, Role.STAFF_GROUP_MEMBER, organisation)
+            _person(
+                f"{key}-member",
+                f"Member of {organisation.name}",
+                f"{key}-member@example.org",
+                password,
+                Role.STAFF_GROUP_MEMBER,
+                organisation,
+            )
             people += 1
             if organisation.kind == OrganisationKind.MUTUAL:
-                _person(f"{key}-leader", f"Leader of {organisation.name}",
-                        f"{key}-leader@example.org", password, Role.MUTUAL_LEADER, organisation)
+                _person(
+                    f"{key}-leader",
+                    f"Leader of {organisation.name}",
+                    f"{key}-leader@example.org",
+                    password,
+                    Role.MUTUAL_LEADER,
+                    organisation,
+                )
                 people += 1
         _person("admin", "Service administrator", "admin@example.org", password, Role.ADMINISTRATOR)
     for app in APPS_WITH_DEMO_DATA:
@@ -94,8 +116,13 @@ def _public_body(item: dict[str, Any]) -> Organisation:
     )
     if created:
         _identifiers(organisation, item.get("identifiers", []))
-        audit.record(actor=None, action="organisation.created", obj=organisation,
-                     organisation=organisation, after={"name": organisation.name, "source": "demo"})
+        audit.record(
+            actor=None,
+            action="organisation.created",
+            obj=organisation,
+            organisation=organisation,
+            after={"name": organisation.name, "source": "demo"},
+        )
     return organisation
 
 
@@ -129,12 +156,18 @@ def _group(item: dict[str, Any], bodies: dict[str, Organisation]) -> Organisatio
     # The world arrives at its stages as history, not as moves made today, so the stage is
     # given at creation (the protected FSM field allows that) rather than moved to.
     Journey.objects.create(
-        organisation=organisation, stage=item["stage"],
-        stage_entered_at=_stage_entered_at(values), **values,
+        organisation=organisation,
+        stage=item["stage"],
+        stage_entered_at=_stage_entered_at(values),
+        **values,
     )
-    audit.record(actor=None, action="organisation.created", obj=organisation,
-                 organisation=organisation,
-                 after={"name": organisation.name, "stage": item["stage"], "source": "demo"})
+    audit.record(
+        actor=None,
+        action="organisation.created",
+        obj=organisation,
+        organisation=organisation,
+        after={"name": organisation.name, "stage": item["stage"], "source": "demo"},
+    )
     return organisation
 
 
@@ -150,7 +183,11 @@ def _stage_entered_at(values: dict[str, Any]) -> Any:
 
 
 def _person(
-    username: str, full_name: str, email: str, password: str, role: Role,
+    username: str,
+    full_name: str,
+    email: str,
+    password: str,
+    role: Role,
     organisation: Organisation | None = None,
 ) -> User:
     user, _ = User.objects.get_or_create(
@@ -185,12 +222,18 @@ def run_demo(*, seed: int, releases: int, console: Any) -> None:
     steps = [
         ("Preparing the database", lambda: call_command("migrate", "--no-input", "-v", "0")),
         ("Loading the programme world", lambda: seed_world(programme, seed)),
-        (f"Generating the synthetic procurement world in {world_dir}",
-         lambda: _generate_world(world_dir, seed, releases)),
-        ("Ingesting, compiling and flattening OCDS (the world and the real samples)",
-         lambda: _ingest_world(world_dir)),
-        ("Loading the registers (Companies House, FCA, charities)",
-         lambda: _load_registers(world_dir)),
+        (
+            f"Generating the synthetic procurement world in {world_dir}",
+            lambda: _generate_world(world_dir, seed, releases),
+        ),
+        (
+            "Ingesting, compiling and flattening OCDS (the world and the real samples)",
+            lambda: _ingest_world(world_dir),
+        ),
+        (
+            "Loading the registers (Companies House, FCA, charities)",
+            lambda: _load_registers(world_dir),
+        ),
         ("Resolving suppliers to organisations", _resolve_suppliers),
         ("Linking contracts to their re-tenders and recording outcomes", _chains_and_outcomes),
         ("Loading contracts, suppliers and outcomes into the app", _load_results),
@@ -239,8 +282,11 @@ def _brief(summary: Any) -> str:
 
     if not is_dataclass(summary) or isinstance(summary, type):
         return str(summary)
-    parts = [f"{key.replace('_', ' ')} {value:,}" for key, value in asdict(summary).items()
-             if isinstance(value, int) and not isinstance(value, bool)]
+    parts = [
+        f"{key.replace('_', ' ')} {value:,}"
+        for key, value in asdict(summary).items()
+        if isinstance(value, int) and not isinstance(value, bool)
+    ]
     return ", ".join(parts)
 
 
@@ -292,8 +338,10 @@ def _load_results() -> str:
 
     contracts = load_from_warehouse()
     suppliers = load_supplier_links()
-    return (f"{contracts.created + contracts.updated + contracts.unchanged:,} contracts; "
-            f"{suppliers['organisations']:,} supplier organisations")
+    return (
+        f"{contracts.created + contracts.updated + contracts.unchanged:,} contracts; "
+        f"{suppliers['organisations']:,} supplier organisations"
+    )
 
 
 def _refresh_evidence() -> str:
@@ -310,12 +358,16 @@ def _print_sign_ins(programme: dict[str, Any], counts: dict[str, int], console: 
     table.add_column("role")
     table.add_column("username")
     table.add_column("who")
-    table.add_row("Programme officer", programme["officers"][0]["key"],
-                  programme["officers"][0]["full_name"])
+    table.add_row(
+        "Programme officer", programme["officers"][0]["key"], programme["officers"][0]["full_name"]
+    )
     table.add_row("Administrator", "admin", "Service administrator")
-    table.add_row("Assessor", programme["assessors"][0]["key"], programme["assessors"][0]["full_name"])
-    table.add_row("Ambassador", programme["ambassadors"][0]["key"],
-                  programme["ambassadors"][0]["full_name"])
+    table.add_row(
+        "Assessor", programme["assessors"][0]["key"], programme["assessors"][0]["full_name"]
+    )
+    table.add_row(
+        "Ambassador", programme["ambassadors"][0]["key"], programme["ambassadors"][0]["full_name"]
+    )
     group = next(o for o in programme["organisations"] if o["kind"] == "staff_group")
     table.add_row("Staff group member", f"{group['key']}-member", group["name"])
     mutual = next(o for o in programme["organisations"] if o["kind"] == "mutual")

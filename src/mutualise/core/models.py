@@ -69,8 +69,9 @@ class RoleAssignment(models.Model):
             ),
             models.CheckConstraint(
                 condition=(
-                    models.Q(role__in=["staff_group_member", "mutual_leader"],
-                             organisation__isnull=False)
+                    models.Q(
+                        role__in=["staff_group_member", "mutual_leader"], organisation__isnull=False
+                    )
                     | ~models.Q(role__in=["staff_group_member", "mutual_leader"])
                 ),
                 name="scoped_roles_need_organisation",

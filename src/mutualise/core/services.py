@@ -49,9 +49,15 @@ def create_user(
     with transaction.atomic():
         candidate.set_password(password)
         candidate.save()
-        assignment = RoleAssignment.objects.create(user=candidate, role=chosen.value,
-                                                   organisation=organisation)
-        audit.record(actor=actor, action="user.created", obj=candidate, organisation=organisation,
-                     after={"username": username, "role": chosen.value})
+        assignment = RoleAssignment.objects.create(
+            user=candidate, role=chosen.value, organisation=organisation
+        )
+        audit.record(
+            actor=actor,
+            action="user.created",
+            obj=candidate,
+            organisation=organisation,
+            after={"username": username, "role": chosen.value},
+        )
         del assignment
     return candidate

@@ -56,17 +56,23 @@ def load_workflow() -> Workflow:
     data = load_yaml("journey.yaml")
     stages = []
     for item in data["stages"]:
-        require_keys("journey.yaml", item.get("code", "a stage"), item,
-                     ["code", "staff_name", "applicant_name", "needs", "next", "requires"])
-        stages.append(Stage(
-            code=item["code"],
-            staff_name=item["staff_name"],
-            applicant_name=item["applicant_name"],
-            needs=item["needs"],
-            next=tuple(item["next"]),
-            requires=tuple(item["requires"]),
-            entry_requires=tuple(item.get("entry_requires", [])),
-        ))
+        require_keys(
+            "journey.yaml",
+            item.get("code", "a stage"),
+            item,
+            ["code", "staff_name", "applicant_name", "needs", "next", "requires"],
+        )
+        stages.append(
+            Stage(
+                code=item["code"],
+                staff_name=item["staff_name"],
+                applicant_name=item["applicant_name"],
+                needs=item["needs"],
+                next=tuple(item["next"]),
+                requires=tuple(item["requires"]),
+                entry_requires=tuple(item.get("entry_requires", [])),
+            )
+        )
     codes = {stage.code for stage in stages}
     for stage in stages:
         for target in stage.next:

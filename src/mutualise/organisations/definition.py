@@ -68,7 +68,9 @@ def definitions() -> dict[str, Definition]:
     data = load_yaml("mutual_definition.yaml")
     result = {}
     for version, item in data["versions"].items():
-        require_keys("mutual_definition.yaml", version, item, ["title", "criteria", "staff_control"])
+        require_keys(
+            "mutual_definition.yaml", version, item, ["title", "criteria", "staff_control"]
+        )
         criteria = []
         for criterion in item["criteria"]:
             if criterion["code"] not in KNOWN_CRITERIA:
@@ -95,12 +97,8 @@ def evaluate(
         if key not in thresholds:
             raise RulesError(f"{key} is not a threshold of definition {definition.version}")
         thresholds[key] = Decimal(str(value))
-    results = [
-        _check(code, label, facts, thresholds) for code, label in definition.criteria
-    ]
-    return Verdict(
-        definition.version, definition.title, all(r.passed for r in results), results
-    )
+    results = [_check(code, label, facts, thresholds) for code, label in definition.criteria]
+    return Verdict(definition.version, definition.title, all(r.passed for r in results), results)
 
 
 def _flag(code: str, label: str, value: bool | None, yes: str, no: str) -> CriterionResult:
@@ -113,14 +111,29 @@ def _check(
     code: str, label: str, facts: MutualFacts, thresholds: dict[str, Decimal]
 ) -> CriterionResult:
     if code == "left_public_sector":
-        return _flag(code, label, facts.left_public_sector,
-                     "Spun out of the public sector", "Still part of the public sector")
+        return _flag(
+            code,
+            label,
+            facts.left_public_sector,
+            "Spun out of the public sector",
+            "Still part of the public sector",
+        )
     if code == "delivers_public_services":
-        return _flag(code, label, facts.delivers_public_services,
-                     "Delivers public services", "Does not deliver public services")
+        return _flag(
+            code,
+            label,
+            facts.delivers_public_services,
+            "Delivers public services",
+            "Does not deliver public services",
+        )
     if code == "social_mission":
-        return _flag(code, label, facts.has_social_mission,
-                     "Has a stated social mission", "No social mission recorded")
+        return _flag(
+            code,
+            label,
+            facts.has_social_mission,
+            "Has a stated social mission",
+            "No social mission recorded",
+        )
     return _staff_control(code, label, facts, thresholds)
 
 

@@ -38,7 +38,9 @@ class LegalForm(models.TextChoices):
 class Organisation(models.Model):
     name = models.CharField(max_length=300)
     reference = models.CharField(
-        max_length=40, blank=True, db_index=True,
+        max_length=40,
+        blank=True,
+        db_index=True,
         help_text="The programme's own reference, e.g. org-001 in the generated world.",
     )
     kind = models.CharField(max_length=32, choices=OrganisationKind.choices, db_index=True)
@@ -68,13 +70,19 @@ class Organisation(models.Model):
     annual_income_pence = models.BigIntegerField(null=True, blank=True)
     # Employee control as data: the two procurement regimes test it differently (DOMAIN.md §1).
     staff_vote_share_percent = models.DecimalField(
-        max_digits=5, decimal_places=2, null=True, blank=True,
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     staff_board_seats = models.PositiveSmallIntegerField(null=True, blank=True)
     board_seats = models.PositiveSmallIntegerField(null=True, blank=True)
     employee_trust_stake_percent = models.DecimalField(
-        max_digits=5, decimal_places=2, null=True, blank=True,
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     created_at = models.DateTimeField(auto_now_add=True)

@@ -7,11 +7,27 @@ rule lives in rules/; this list only decides which synthetic tenders may be rese
 from __future__ import annotations
 
 # PCR 2015 regulation 77 list (DOMAIN.md §4): exact codes plus the 85000000-85323000 range.
-RESERVABLE_CPV_EXACT = frozenset({
-    "75121000", "75122000", "75123000", "79622000", "79624000", "79625000", "80110000",
-    "80300000", "80420000", "80430000", "80511000", "80520000", "80590000", "92500000",
-    "92600000", "98133000", "98133110",
-})
+RESERVABLE_CPV_EXACT = frozenset(
+    {
+        "75121000",
+        "75122000",
+        "75123000",
+        "79622000",
+        "79624000",
+        "79625000",
+        "80110000",
+        "80300000",
+        "80420000",
+        "80430000",
+        "80511000",
+        "80520000",
+        "80590000",
+        "92500000",
+        "92600000",
+        "98133000",
+        "98133110",
+    }
+)
 
 
 def is_reservable(cpv: str) -> bool:
@@ -96,27 +112,41 @@ OTHER_CPV: tuple[tuple[str, str, str], ...] = (
 )
 
 SERVICE_WORDS = {
-    "85100000": "health services", "85323000": "community health services",
-    "85140000": "health and wellbeing services", "85142000": "therapy services",
-    "85310000": "social work services", "85311000": "supported living",
-    "85312000": "home care and day services", "85320000": "social care services",
-    "85311300": "children's and young people's services", "80110000": "early years provision",
-    "85312110": "children's day care", "85312300": "information, advice and guidance",
-    "92600000": "sport and physical activity services", "92500000": "library and cultural services",
-    "92510000": "library and archive services", "92511000": "library services",
-    "92610000": "leisure centre management", "92620000": "sports development",
-    "80300000": "adult and higher education", "80520000": "training services",
-    "80590000": "tutoring and skills support", "80000000": "education and training",
-    "79622000": "employment support", "98133000": "community and housing support",
-    "75123000": "housing management", "75121000": "education administration",
-    "75122000": "healthcare administration", "79410000": "management consultancy",
+    "85100000": "health services",
+    "85323000": "community health services",
+    "85140000": "health and wellbeing services",
+    "85142000": "therapy services",
+    "85310000": "social work services",
+    "85311000": "supported living",
+    "85312000": "home care and day services",
+    "85320000": "social care services",
+    "85311300": "children's and young people's services",
+    "80110000": "early years provision",
+    "85312110": "children's day care",
+    "85312300": "information, advice and guidance",
+    "92600000": "sport and physical activity services",
+    "92500000": "library and cultural services",
+    "92510000": "library and archive services",
+    "92511000": "library services",
+    "92610000": "leisure centre management",
+    "92620000": "sports development",
+    "80300000": "adult and higher education",
+    "80520000": "training services",
+    "80590000": "tutoring and skills support",
+    "80000000": "education and training",
+    "79622000": "employment support",
+    "98133000": "community and housing support",
+    "75123000": "housing management",
+    "75121000": "education administration",
+    "75122000": "healthcare administration",
+    "79410000": "management consultancy",
 }
 
 # SIC 2007 codes as Companies House writes them ("code - description").
 SIC_BY_SECTOR = {
     "health": "86900 - Other human health activities",
     "social-care": "88100 - Social work activities without accommodation for the elderly and "
-                   "disabled",
+    "disabled",
     "childrens-services": "88910 - Child day-care activities",
     "youth-services": "88990 - Other social work activities without accommodation n.e.c.",
     "libraries-culture": "91011 - Library activities",
@@ -167,10 +197,25 @@ SIC_FOR_CPV_PREFIX = {
 }
 
 CAUSES = (
-    "Carers Centre", "Community Transport", "Wellbeing", "Foodbank", "Family Support",
-    "Youth Trust", "Advice Centre", "Recovery Service", "Community Action", "Volunteer Centre",
-    "Arts Centre", "Sports Trust", "Homeless Support", "Learning Trust", "Independent Living",
-    "Dementia Support", "Mental Health Support", "Befriending Service", "Credit Union Services",
+    "Carers Centre",
+    "Community Transport",
+    "Wellbeing",
+    "Foodbank",
+    "Family Support",
+    "Youth Trust",
+    "Advice Centre",
+    "Recovery Service",
+    "Community Action",
+    "Volunteer Centre",
+    "Arts Centre",
+    "Sports Trust",
+    "Homeless Support",
+    "Learning Trust",
+    "Independent Living",
+    "Dementia Support",
+    "Mental Health Support",
+    "Befriending Service",
+    "Credit Union Services",
     "Environmental Trust",
 )
 
@@ -190,9 +235,35 @@ POSTCODE_AREAS = {
     "northern-ireland": ("BT",),
 }
 STREET_WORDS = (
-    "High Street", "Station Road", "Church Lane", "Market Place", "Mill Road", "Park Avenue",
-    "Victoria Road", "Queen Street", "King Street", "The Parade", "Riverside", "Enterprise Way",
-    "Innovation Park", "Civic Centre", "Chapel Street", "London Road", "Bridge Street",
+    "High Street",
+    "Station Road",
+    "Church Lane",
+    "Market Place",
+    "Mill Road",
+    "Park Avenue",
+    "Victoria Road",
+    "Queen Street",
+    "King Street",
+    "The Parade",
+    "Riverside",
+    "Enterprise Way",
+    "Innovation Park",
+    "Civic Centre",
+    "Chapel Street",
+    "London Road",
+    "Bridge Street",
 )
-COUNTIES = ("", "", "", "WEST YORKSHIRE", "GREATER MANCHESTER", "KENT", "DEVON", "ESSEX",
-            "NORFOLK", "WEST MIDLANDS", "HAMPSHIRE", "LANCASHIRE")
+COUNTIES = (
+    "",
+    "",
+    "",
+    "WEST YORKSHIRE",
+    "GREATER MANCHESTER",
+    "KENT",
+    "DEVON",
+    "ESSEX",
+    "NORFOLK",
+    "WEST MIDLANDS",
+    "HAMPSHIRE",
+    "LANCASHIRE",
+)

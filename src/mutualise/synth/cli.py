@@ -16,17 +16,23 @@ def register(app: typer.Typer) -> None:
 
     @app.command("synth")
     def synth(
-        releases: Annotated[int, typer.Option("--releases",
-                                              help="How many OCDS releases (at least).")],
-        seed: Annotated[int, typer.Option("--seed",
-                                          help="Seed; the same seed gives the same files.")],
+        releases: Annotated[
+            int, typer.Option("--releases", help="How many OCDS releases (at least).")
+        ],
+        seed: Annotated[
+            int, typer.Option("--seed", help="Seed; the same seed gives the same files.")
+        ],
         out: Annotated[Path, typer.Option("--out", help="Folder to write the world into.")],
-        programme_size: Annotated[str, typer.Option(
-            "--programme-size", help="small (60 groups) or large (600 groups).")] = "small",
-        register_rows: Annotated[int | None, typer.Option(
-            "--register-rows",
-            help="Rows in the Companies House file (default 20 x the supplier organisations).",
-        )] = None,
+        programme_size: Annotated[
+            str, typer.Option("--programme-size", help="small (60 groups) or large (600 groups).")
+        ] = "small",
+        register_rows: Annotated[
+            int | None,
+            typer.Option(
+                "--register-rows",
+                help="Rows in the Companies House file (default 20 x the supplier organisations).",
+            ),
+        ] = None,
     ) -> None:
         """Generate a synthetic world: programme, registers, OCDS releases and ground truth."""
         console = Console(stderr=True)
@@ -34,8 +40,12 @@ def register(app: typer.Typer) -> None:
         if problem:
             console.print(f"[red]Error:[/red] {problem}")
             raise typer.Exit(code=2)
-        columns = (TextColumn("{task.description}"), BarColumn(),
-                   TextColumn("{task.completed:,}/{task.total:,}"), TimeElapsedColumn())
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,}/{task.total:,}"),
+            TimeElapsedColumn(),
+        )
         tasks: dict[str, TaskID] = {}
         try:
             with Progress(*columns, console=console, transient=False) as progress:
@@ -47,8 +57,14 @@ def register(app: typer.Typer) -> None:
 
                 from mutualise.synth.world import generate_world
 
-                summary = generate_world(out, releases, seed, programme_size,
-                                         register_rows=register_rows, progress=report)
+                summary = generate_world(
+                    out,
+                    releases,
+                    seed,
+                    programme_size,
+                    register_rows=register_rows,
+                    progress=report,
+                )
         except (OSError, ValueError) as error:
             console.print(f"[red]Error:[/red] {error}")
             raise typer.Exit(code=1) from None
@@ -67,8 +83,9 @@ def register(app: typer.Typer) -> None:
         Console().print(table)
 
 
-def _check(releases: int, seed: int, programme_size: str, register_rows: int | None,
-           out: Path) -> str:
+def _check(
+    releases: int, seed: int, programme_size: str, register_rows: int | None, out: Path
+) -> str:
     # Imported here so `mutualise --help` does not load numpy and pyarrow.
     from mutualise.synth.registers import MAX_REGISTER_ROWS
     from mutualise.synth.world import MAX_RELEASES

@@ -31,7 +31,10 @@ FIRST_YEAR = 2013
 PA_2023_START = date(2025, 2, 24)
 FTS_START = date(2021, 1, 1)  # Find a Tender replaced OJEU/TED notices for the UK
 OUTCOME_CODES = (
-    "RETAINED", "LOST_TO_LARGE_PRIVATE", "LOST_TO_SME_OR_VCSE", "LOST_TO_PUBLIC_BODY",
+    "RETAINED",
+    "LOST_TO_LARGE_PRIVATE",
+    "LOST_TO_SME_OR_VCSE",
+    "LOST_TO_PUBLIC_BODY",
     "INSOURCED",
 )
 
@@ -49,8 +52,14 @@ class RetenderRates:
     extended: float = 0.10
 
     def validate(self) -> None:
-        values = (self.retained, self.lost_to_large_private, self.lost_to_sme_or_vcse,
-                  self.lost_to_public_body, self.insourced, self.extended)
+        values = (
+            self.retained,
+            self.lost_to_large_private,
+            self.lost_to_sme_or_vcse,
+            self.lost_to_public_body,
+            self.insourced,
+            self.extended,
+        )
         if any(v < 0 for v in values):
             raise ValueError("re-tender rates must not be negative")
         if abs(sum(values) - 1.0) > 1e-6:
@@ -60,8 +69,13 @@ class RetenderRates:
 
     def decision_weights(self) -> tuple[float, ...]:
         """Weights of OUTCOME_CODES once a process is not (or no longer) extended."""
-        return (self.retained, self.lost_to_large_private, self.lost_to_sme_or_vcse,
-                self.lost_to_public_body, self.insourced)
+        return (
+            self.retained,
+            self.lost_to_large_private,
+            self.lost_to_sme_or_vcse,
+            self.lost_to_public_body,
+            self.insourced,
+        )
 
 
 @dataclass(frozen=True)
@@ -134,8 +148,9 @@ class ReleaseSink:
             name = f"releases-{year}.jsonl.gz" if style == "cf" else f"packages-{year}.jsonl.gz"
             raw = (folder / name).open("wb")
             # mtime=0 and no file name in the header keep the bytes identical between runs.
-            gz = gzip.GzipFile(filename="", mode="wb", fileobj=raw,
-                               compresslevel=self.compresslevel, mtime=0)
+            gz = gzip.GzipFile(
+                filename="", mode="wb", fileobj=raw, compresslevel=self.compresslevel, mtime=0
+            )
             self.files[key] = (raw, gz)
         return self.files[key][1]
 
@@ -270,9 +285,16 @@ def _uuid(rng: random.Random) -> str:
 
 
 class Simulator:
-    def __init__(self, rng: random.Random, sink: ReleaseSink, truth: Truth,
-                 rates: RetenderRates, noise: NoiseRates, pools: dict[str, WeightedPool],
-                 buyers: list[Org]) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        sink: ReleaseSink,
+        truth: Truth,
+        rates: RetenderRates,
+        noise: NoiseRates,
+        pools: dict[str, WeightedPool],
+        buyers: list[Org],
+    ) -> None:
         self.rng = rng
         self.sink = sink
         self.truth = truth
@@ -309,13 +331,20 @@ class Simulator:
             "id": f"GB-CFS-{portal}" if style == "cf" else f"GB-FTS-{portal}",
             "name": buyer.name,
             "identifier": {"legalName": buyer.name},
-            "address": {"streetAddress": buyer.street, "locality": buyer.town,
-                        "postalCode": buyer.postcode, "countryName": "England"},
+            "address": {
+                "streetAddress": buyer.street,
+                "locality": buyer.town,
+                "postalCode": buyer.postcode,
+                "countryName": "England",
+            },
             "roles": ["buyer"],
         }
         if style == "fts" and buyer.public_code:
-            party["identifier"] = {"scheme": buyer.public_scheme, "id": buyer.public_code,
-                                   "legalName": buyer.name}
+            party["identifier"] = {
+                "scheme": buyer.public_scheme,
+                "id": buyer.public_code,
+                "legalName": buyer.name,
+            }
         return party
 
     def supplier_party(self, org: Org, style: str, when: date) -> tuple[dict[str, Any], TruthRow]:
@@ -346,8 +375,12 @@ class Simulator:
         if street_noise:
             address = {"streetAddress": f"{org.street}, {org.town} {org.postcode}"}
         else:
-            address = {"streetAddress": org.street, "locality": org.town,
-                       "postalCode": org.postcode, "countryName": "England"}
+            address = {
+                "streetAddress": org.street,
+                "locality": org.town,
+                "postalCode": org.postcode,
+                "countryName": "England",
+            }
         details: dict[str, Any] = {}
         true_scale = org.true_scale
         roll = rng.random()
@@ -364,8 +397,13 @@ class Simulator:
         psm_flag = org.cls == PSM and rng.random() < noise.psm_flag
         if psm_flag:
             details["publicServiceMissionOrganization"] = True
-        party: dict[str, Any] = {"id": party_id, "name": name, "identifier": identifier,
-                                 "address": address, "roles": ["supplier"]}
+        party: dict[str, Any] = {
+            "id": party_id,
+            "name": name,
+            "identifier": identifier,
+            "address": address,
+            "roles": ["supplier"],
+        }
         if details:
             party["details"] = details
         if style == "fts" and when >= PA_2023_START and org.cls != PUBLIC_BODY:
@@ -431,16 +469,26 @@ class Simulator:
             route = "direct_award"
         term = _ri(rng, 2, 7)
         group = ChainGroup(
-            chain_id=f"chain-{next(self.chain_counter):07d}", buyer=buyer, cpv=cpv,
-            cpv_description=description, category=category, start=start, term_years=term,
+            chain_id=f"chain-{next(self.chain_counter):07d}",
+            buyer=buyer,
+            cpv=cpv,
+            cpv_description=description,
+            category=category,
+            start=start,
+            term_years=term,
             annual_value=int(rng.lognormvariate(12.3, 1.1)) // 100 * 100 + 5_000,
-            lots=[], style="fts" if rng.random() < 0.25 else "cf", route=route,
+            lots=[],
+            style="fts" if rng.random() < 0.25 else "cf",
+            route=route,
         )
         areas = ("North", "South", "East", "West", "Central")
         for i in range(n_lots):
             title = f"Lot {i + 1}: {areas[i]}" if n_lots > 1 else ""
-            supplier = (self.pools[PSM].pick(rng) if route == "reservation"
-                        else self.initial_supplier(cpv, buyer))
+            supplier = (
+                self.pools[PSM].pick(rng)
+                if route == "reservation"
+                else self.initial_supplier(cpv, buyer)
+            )
             group.lots.append(Lot(i + 1, title, supplier))
         return group
 
@@ -466,11 +514,19 @@ class Simulator:
             forced = journey["retender_outcome"]
         staff = organisation["staff_count"] or 100
         return ChainGroup(
-            chain_id=f"chain-{next(self.chain_counter):07d}", buyer=buyer, cpv=cpv,
-            cpv_description=description, category="services", start=go_live, term_years=term,
+            chain_id=f"chain-{next(self.chain_counter):07d}",
+            buyer=buyer,
+            cpv=cpv,
+            cpv_description=description,
+            category="services",
+            start=go_live,
+            term_years=term,
             annual_value=staff * _ri(rng, 30_000, 45_000),
-            lots=[Lot(1, "", mutual)], style="cf" if go_live < PA_2023_START else "fts",
-            route=route, forced_first=forced, programme_key=organisation["key"],
+            lots=[Lot(1, "", mutual)],
+            style="cf" if go_live < PA_2023_START else "fts",
+            route=route,
+            forced_first=forced,
+            programme_key=organisation["key"],
             contract_reference=journey["service_contract_reference"],
         )
 
@@ -483,8 +539,12 @@ class Simulator:
             if not lots:
                 return
             term_years = group.term_years if cycle == 0 else _ri(rng, 2, 7)
-            reserved = group.route == "reservation" if cycle == 0 else (
-                is_reservable(group.cpv) and group.route == "reservation" and rng.random() < 0.5
+            reserved = (
+                group.route == "reservation"
+                if cycle == 0
+                else (
+                    is_reservable(group.cpv) and group.route == "reservation" and rng.random() < 0.5
+                )
             )
             if reserved:
                 term_years = min(term_years, 3 if start < PA_2023_START else 5)
@@ -494,8 +554,9 @@ class Simulator:
             tender_day = award_day - timedelta(days=_ri(rng, 60, 200))
             if tender_day > SNAPSHOT_DATE:
                 return
-            process = self.emit_process(group, lots, cycle, start, end, tender_day, award_day,
-                                        reserved, direct)
+            process = self.emit_process(
+                group, lots, cycle, start, end, tender_day, award_day, reserved, direct
+            )
             if process is None:  # tender published, award not yet made
                 return
             ocid, award_ocid, awards, contract_released = process
@@ -503,16 +564,18 @@ class Simulator:
             forced = group.forced_first if cycle == 0 else ""
             extended = False
             decision_day = end
-            if forced == "EXTENDED" or (not forced and end <= SNAPSHOT_DATE
-                                        and rng.random() < self.rates.extended):
+            if forced == "EXTENDED" or (
+                not forced and end <= SNAPSHOT_DATE and rng.random() < self.rates.extended
+            ):
                 extended = True
                 new_end = end + timedelta(days=_ri(rng, 365, 730))
                 if forced == "EXTENDED" and new_end <= SNAPSHOT_DATE:
                     new_end = SNAPSHOT_DATE + timedelta(days=_ri(rng, 30, 400))
                 amend_day = end - timedelta(days=_ri(rng, 10, 60))
                 if amend_day <= SNAPSHOT_DATE:
-                    self.emit_extension(group, award_ocid, awards, contract_released,
-                                        amend_day, new_end)
+                    self.emit_extension(
+                        group, award_ocid, awards, contract_released, amend_day, new_end
+                    )
                     decision_day = new_end
                 else:
                     extended = False
@@ -522,11 +585,14 @@ class Simulator:
                 if decision_day > SNAPSHOT_DATE or forced == "PENDING":
                     outcomes[lot.number] = "EXTENDED" if extended else "PENDING"
                 elif forced and forced != "EXTENDED":
-                    outcomes[lot.number] = {"ACQUIRED": "LOST_TO_LARGE_PRIVATE",
-                                            "WOUND_UP": "INSOURCED"}.get(forced, forced)
+                    outcomes[lot.number] = {
+                        "ACQUIRED": "LOST_TO_LARGE_PRIVATE",
+                        "WOUND_UP": "INSOURCED",
+                    }.get(forced, forced)
                 else:
                     outcomes[lot.number] = rng.choices(
-                        OUTCOME_CODES, self.rates.decision_weights())[0]
+                        OUTCOME_CODES, self.rates.decision_weights()
+                    )[0]
             # A decided re-tender whose award would fall after the snapshot is still pending.
             next_award_day = next_start - timedelta(days=30)
             for lot in lots:
@@ -562,8 +628,12 @@ class Simulator:
                 lot.last_outcome = outcome
             if not any(lot.active for lot in group.lots):
                 # Pending lots whose re-tender is already out get a tender notice.
-                pending = [lot for lot in lots if lot.last_outcome == "PENDING"
-                           and decision_day <= SNAPSHOT_DATE + timedelta(days=240)]
+                pending = [
+                    lot
+                    for lot in lots
+                    if lot.last_outcome == "PENDING"
+                    and decision_day <= SNAPSHOT_DATE + timedelta(days=240)
+                ]
                 if pending:
                     self.emit_open_retender(group, pending, next_start)
                 return
@@ -571,9 +641,19 @@ class Simulator:
             cycle += 1
 
     # ---- releases ---------------------------------------------------------------------
-    def _tender(self, group: ChainGroup, lots: list[Lot], tender_day: date, start: date,
-                end: date, reserved: bool, direct: bool, status: str, reference: str,
-                full: bool) -> dict[str, Any]:
+    def _tender(
+        self,
+        group: ChainGroup,
+        lots: list[Lot],
+        tender_day: date,
+        start: date,
+        end: date,
+        reserved: bool,
+        direct: bool,
+        status: str,
+        reference: str,
+        full: bool,
+    ) -> dict[str, Any]:
         rng = self.rng
         service = SERVICE_WORDS.get(group.cpv, group.cpv_description.lower())
         title = f"Provision of {service} for {group.buyer.name}"
@@ -582,45 +662,70 @@ class Simulator:
             "id": reference,
             "title": title,
             "status": status,
-            "classification": {"scheme": "CPV", "id": group.cpv,
-                               "description": group.cpv_description},
+            "classification": {
+                "scheme": "CPV",
+                "id": group.cpv,
+                "description": group.cpv_description,
+            },
         }
         if not full:
             return tender
-        tender.update({
-            "description": f"{title}. The contract runs for {(end - start).days // 365} years"
-                           f" with the option to extend.",
-            "datePublished": _stamp(tender_day, rng),
-            "items": [{"id": "1", "deliveryAddresses": [{"region": "England",
-                                                         "countryName": "United Kingdom"}]}],
-            "value": {"amount": value, "currency": "GBP"},
-            "procurementMethod": "direct" if direct else rng.choice(("open", "open", "selective")),
-            "procurementMethodDetails": "Direct award" if direct else "Open procedure",
-            "tenderPeriod": {"endDate": _stamp(tender_day + timedelta(days=_ri(rng, 30, 60)),
-                                               rng)},
-            "contractPeriod": {"startDate": f"{_iso(start)}T00:00:00Z",
-                               "endDate": f"{_iso(end)}T23:59:59Z"},
-            "suitability": {"sme": rng.random() < 0.7, "vcse": rng.random() < 0.5},
-            "mainProcurementCategory": group.category,
-        })
+        tender.update(
+            {
+                "description": f"{title}. The contract runs for {(end - start).days // 365} years"
+                f" with the option to extend.",
+                "datePublished": _stamp(tender_day, rng),
+                "items": [
+                    {
+                        "id": "1",
+                        "deliveryAddresses": [
+                            {"region": "England", "countryName": "United Kingdom"}
+                        ],
+                    }
+                ],
+                "value": {"amount": value, "currency": "GBP"},
+                "procurementMethod": "direct"
+                if direct
+                else rng.choice(("open", "open", "selective")),
+                "procurementMethodDetails": "Direct award" if direct else "Open procedure",
+                "tenderPeriod": {
+                    "endDate": _stamp(tender_day + timedelta(days=_ri(rng, 30, 60)), rng)
+                },
+                "contractPeriod": {
+                    "startDate": f"{_iso(start)}T00:00:00Z",
+                    "endDate": f"{_iso(end)}T23:59:59Z",
+                },
+                "suitability": {"sme": rng.random() < 0.7, "vcse": rng.random() < 0.5},
+                "mainProcurementCategory": group.category,
+            }
+        )
         if reserved:
-            code = ("publicServiceMissionOrganization"
-                    if rng.random() < self.noise.converter_reservation_spelling
-                    else "publicService")
+            code = (
+                "publicServiceMissionOrganization"
+                if rng.random() < self.noise.converter_reservation_spelling
+                else "publicService"
+            )
             tender["otherRequirements"] = {"reservedParticipation": [code]}
         if len(group.lots) > 1:
             tender["lots"] = [
-                {"id": str(lot.number), "title": lot.title, "status": status,
-                 "value": {"amount": value // len(lots), "currency": "GBP"},
-                 "contractPeriod": {"startDate": f"{_iso(start)}T00:00:00Z",
-                                    "endDate": f"{_iso(end)}T23:59:59Z"},
-                 "hasRenewal": rng.random() < 0.5}
+                {
+                    "id": str(lot.number),
+                    "title": lot.title,
+                    "status": status,
+                    "value": {"amount": value // len(lots), "currency": "GBP"},
+                    "contractPeriod": {
+                        "startDate": f"{_iso(start)}T00:00:00Z",
+                        "endDate": f"{_iso(end)}T23:59:59Z",
+                    },
+                    "hasRenewal": rng.random() < 0.5,
+                }
                 for lot in lots
             ]
         return tender
 
-    def _release(self, ocid: str, style: str, day: date, tags: list[str],
-                 **parts: Any) -> dict[str, Any]:
+    def _release(
+        self, ocid: str, style: str, day: date, tags: list[str], **parts: Any
+    ) -> dict[str, Any]:
         release = {
             "ocid": ocid,
             "id": self.release_id(ocid, style),
@@ -632,44 +737,95 @@ class Simulator:
         release.update(parts)
         return release
 
-    def emit_process(self, group: ChainGroup, lots: list[Lot], cycle: int, start: date,
-                     end: date, tender_day: date, award_day: date, reserved: bool,
-                     direct: bool) -> tuple[str, str, dict[int, tuple[str, str]], bool] | None:
+    def emit_process(
+        self,
+        group: ChainGroup,
+        lots: list[Lot],
+        cycle: int,
+        start: date,
+        end: date,
+        tender_day: date,
+        award_day: date,
+        reserved: bool,
+        direct: bool,
+    ) -> tuple[str, str, dict[int, tuple[str, str]], bool] | None:
         rng = self.rng
         style = group.style if tender_day >= FTS_START else "cf"
         if style == "cf" and start >= PA_2023_START and rng.random() < 0.7:
             style = "fts"
         ocid = self.new_ocid(style)
-        reference = (group.contract_reference if cycle == 0 and group.contract_reference
-                     else f"{group.buyer.public_code or 'REF'}/{tender_day.year}/"
-                          f"{_ri(rng, 1, 99999):05d}")
+        reference = (
+            group.contract_reference
+            if cycle == 0 and group.contract_reference
+            else f"{group.buyer.public_code or 'REF'}/{tender_day.year}/{_ri(rng, 1, 99999):05d}"
+        )
         buyer_party = self.buyer_party(group.buyer, style)
         buyer_ref = {"id": buyer_party["id"], "name": buyer_party["name"]}
         if not direct:
             if rng.random() < 0.2:
                 plan_day = tender_day - timedelta(days=_ri(rng, 30, 120))
-                self.sink.write(self._release(
-                    ocid, style, plan_day, ["planning"],
-                    planning={"rationale": "Early market engagement before re-procurement."},
-                    tender=self._tender(group, lots, plan_day, start, end, False, False,
-                                        "planned", reference, False),
-                    parties=[buyer_party], buyer=buyer_ref,
-                ))
-            self.sink.write(self._release(
-                ocid, style, tender_day, ["tender"],
-                tender=self._tender(group, lots, tender_day, start, end, reserved, direct,
-                                    "active", reference, True),
-                parties=[buyer_party], buyer=buyer_ref,
-            ))
+                self.sink.write(
+                    self._release(
+                        ocid,
+                        style,
+                        plan_day,
+                        ["planning"],
+                        planning={"rationale": "Early market engagement before re-procurement."},
+                        tender=self._tender(
+                            group,
+                            lots,
+                            plan_day,
+                            start,
+                            end,
+                            False,
+                            False,
+                            "planned",
+                            reference,
+                            False,
+                        ),
+                        parties=[buyer_party],
+                        buyer=buyer_ref,
+                    )
+                )
+            self.sink.write(
+                self._release(
+                    ocid,
+                    style,
+                    tender_day,
+                    ["tender"],
+                    tender=self._tender(
+                        group,
+                        lots,
+                        tender_day,
+                        start,
+                        end,
+                        reserved,
+                        direct,
+                        "active",
+                        reference,
+                        True,
+                    ),
+                    parties=[buyer_party],
+                    buyer=buyer_ref,
+                )
+            )
             if rng.random() < 0.05:
                 amend_day = tender_day + timedelta(days=_ri(rng, 5, 20))
-                tender = self._tender(group, lots, tender_day, start, end, reserved, direct,
-                                      "active", reference, True)
-                tender["tenderPeriod"] = {"endDate": _stamp(amend_day + timedelta(days=30),
-                                                            rng)}
-                self.sink.write(self._release(ocid, style, amend_day, ["tenderAmendment"],
-                                              tender=tender, parties=[buyer_party],
-                                              buyer=buyer_ref))
+                tender = self._tender(
+                    group, lots, tender_day, start, end, reserved, direct, "active", reference, True
+                )
+                tender["tenderPeriod"] = {"endDate": _stamp(amend_day + timedelta(days=30), rng)}
+                self.sink.write(
+                    self._release(
+                        ocid,
+                        style,
+                        amend_day,
+                        ["tenderAmendment"],
+                        tender=tender,
+                        parties=[buyer_party],
+                        buyer=buyer_ref,
+                    )
+                )
         if award_day > SNAPSHOT_DATE:
             return None
         award_ocid = ocid
@@ -703,8 +859,10 @@ class Simulator:
                 "status": "active",
                 "date": f"{_iso(award_day)}T00:00:00Z",
                 "datePublished": _stamp(award_day + timedelta(days=_ri(rng, 0, 20)), rng),
-                "value": {"amount": group.annual_value * max(1, (end - start).days // 365),
-                          "currency": "GBP"},
+                "value": {
+                    "amount": group.annual_value * max(1, (end - start).days // 365),
+                    "currency": "GBP",
+                },
                 "suppliers": [{"id": party["id"], "name": party["name"]}],
                 "contractPeriod": period,
             }
@@ -714,75 +872,136 @@ class Simulator:
             award_ids[lot.number] = (award_ocid, award_id)
             self.awards += 1
             self.mentions += 1
-            truth.update({"ocid": award_ocid, "release_id": release_id, "award_id": award_id,
-                          "chain_id": group.chain_id, "kind": "contract"})
+            truth.update(
+                {
+                    "ocid": award_ocid,
+                    "release_id": release_id,
+                    "award_id": award_id,
+                    "chain_id": group.chain_id,
+                    "kind": "contract",
+                }
+            )
             self.truth.add("supplier_mentions", truth)
-            self.truth.add("predecessors", {
-                "ocid": award_ocid, "award_id": award_id, "process_ocid": ocid,
-                "chain_id": group.chain_id, "lot": lot.number,
-                "predecessor_ocid": lot.previous[0] if lot.previous else None,
-                "predecessor_award_id": lot.previous[1] if lot.previous else None,
-                "predecessor_process_ocid": lot.previous_process or None,
-                "award_date": award_day.isoformat(),
-            })
+            self.truth.add(
+                "predecessors",
+                {
+                    "ocid": award_ocid,
+                    "award_id": award_id,
+                    "process_ocid": ocid,
+                    "chain_id": group.chain_id,
+                    "lot": lot.number,
+                    "predecessor_ocid": lot.previous[0] if lot.previous else None,
+                    "predecessor_award_id": lot.previous[1] if lot.previous else None,
+                    "predecessor_process_ocid": lot.previous_process or None,
+                    "award_date": award_day.isoformat(),
+                },
+            )
             if reserved:
-                self.truth.add("reservations", {
-                    "ocid": award_ocid, "award_id": award_id, "process_ocid": ocid,
-                    "buyer_key": group.buyer.key, "cpv": group.cpv,
-                    "regime": "PCR2015_REG77" if tender_day < PA_2023_START else "PA2023_S33",
-                    "term_years": (end - start).days // 365 + (1 if (end - start).days % 365
-                                                               else 0),
-                    "supplier_key": supplier.key, "supplier_class": supplier.cls,
-                    "repeat_within_3_years": any(
-                        (award_day - earlier).days < 3 * 365
-                        for earlier in group.reserved_history
-                    ),
-                })
-        tender_part = self._tender(group, lots, tender_day, start, end, reserved, direct,
-                                   "complete", reference, direct)
+                self.truth.add(
+                    "reservations",
+                    {
+                        "ocid": award_ocid,
+                        "award_id": award_id,
+                        "process_ocid": ocid,
+                        "buyer_key": group.buyer.key,
+                        "cpv": group.cpv,
+                        "regime": "PCR2015_REG77" if tender_day < PA_2023_START else "PA2023_S33",
+                        "term_years": (end - start).days // 365
+                        + (1 if (end - start).days % 365 else 0),
+                        "supplier_key": supplier.key,
+                        "supplier_class": supplier.cls,
+                        "repeat_within_3_years": any(
+                            (award_day - earlier).days < 3 * 365
+                            for earlier in group.reserved_history
+                        ),
+                    },
+                )
+        tender_part = self._tender(
+            group, lots, tender_day, start, end, reserved, direct, "complete", reference, direct
+        )
         release = {
-            "ocid": award_ocid, "id": release_id, "date": _stamp(award_day, rng),
-            "language": "en", "tag": ["award"], "initiationType": "tender",
-            "tender": tender_part, "parties": parties, "buyer": buyer_ref, "awards": awards,
+            "ocid": award_ocid,
+            "id": release_id,
+            "date": _stamp(award_day, rng),
+            "language": "en",
+            "tag": ["award"],
+            "initiationType": "tender",
+            "tender": tender_part,
+            "parties": parties,
+            "buyer": buyer_ref,
+            "awards": awards,
         }
         if award_ocid != ocid:
-            release["relatedProcesses"] = [{"id": "1", "relationship": ["planning"],
-                                            "scheme": "ocid", "identifier": ocid}]
+            release["relatedProcesses"] = [
+                {"id": "1", "relationship": ["planning"], "scheme": "ocid", "identifier": ocid}
+            ]
         self.sink.write(release)
         contract_released = rng.random() < 0.4
         if contract_released:
             contracts = [
-                {"id": f"{award_id}-c", "awardID": award_id, "status": "active",
-                 "period": {"startDate": f"{_iso(start)}T00:00:00Z",
-                            "endDate": f"{_iso(end)}T23:59:59Z"},
-                 "value": award["value"],
-                 "dateSigned": f"{_iso(start - timedelta(days=7))}T00:00:00Z"}
+                {
+                    "id": f"{award_id}-c",
+                    "awardID": award_id,
+                    "status": "active",
+                    "period": {
+                        "startDate": f"{_iso(start)}T00:00:00Z",
+                        "endDate": f"{_iso(end)}T23:59:59Z",
+                    },
+                    "value": award["value"],
+                    "dateSigned": f"{_iso(start - timedelta(days=7))}T00:00:00Z",
+                }
                 for award_id, award in zip([a["id"] for a in awards], awards, strict=True)
             ]
             sign_day = min(start, SNAPSHOT_DATE)
-            self.sink.write(self._release(award_ocid, style, sign_day, ["contract"],
-                                          contracts=contracts, buyer=buyer_ref,
-                                          parties=[buyer_party]))
+            self.sink.write(
+                self._release(
+                    award_ocid,
+                    style,
+                    sign_day,
+                    ["contract"],
+                    contracts=contracts,
+                    buyer=buyer_ref,
+                    parties=[buyer_party],
+                )
+            )
         if reserved:
             group.reserved_history.append(award_day)
         return ocid, award_ocid, award_ids, contract_released
 
-    def emit_extension(self, group: ChainGroup, ocid: str, awards: dict[int, tuple[str, str]],
-                       contract_released: bool, day: date, new_end: date) -> None:
+    def emit_extension(
+        self,
+        group: ChainGroup,
+        ocid: str,
+        awards: dict[int, tuple[str, str]],
+        contract_released: bool,
+        day: date,
+        new_end: date,
+    ) -> None:
         style = "cf" if ocid.startswith(CF_PREFIX) else "fts"
-        amendment = {"id": "1", "date": f"{_iso(day)}T00:00:00Z",
-                     "rationale": "Contract extended under the option to extend.",
-                     "description": f"End date extended to {new_end.isoformat()}."}
+        amendment = {
+            "id": "1",
+            "date": f"{_iso(day)}T00:00:00Z",
+            "rationale": "Contract extended under the option to extend.",
+            "description": f"End date extended to {new_end.isoformat()}.",
+        }
         end = f"{_iso(new_end)}T23:59:59Z"
-        release_awards = [{"id": award_id, "contractPeriod": {"endDate": end},
-                           "amendments": [amendment]} for _, award_id in awards.values()]
+        release_awards = [
+            {"id": award_id, "contractPeriod": {"endDate": end}, "amendments": [amendment]}
+            for _, award_id in awards.values()
+        ]
         parts: dict[str, Any] = {"awards": release_awards}
         tags = ["awardUpdate"]
         if contract_released:
             tags.append("contractAmendment")
-            parts["contracts"] = [{"id": f"{award_id}-c", "awardID": award_id,
-                                   "period": {"endDate": end}, "amendments": [amendment]}
-                                  for _, award_id in awards.values()]
+            parts["contracts"] = [
+                {
+                    "id": f"{award_id}-c",
+                    "awardID": award_id,
+                    "period": {"endDate": end},
+                    "amendments": [amendment],
+                }
+                for _, award_id in awards.values()
+            ]
         self.sink.write(self._release(ocid, style, day, tags, **parts))
 
     def emit_open_retender(self, group: ChainGroup, lots: list[Lot], start: date) -> None:
@@ -791,18 +1010,26 @@ class Simulator:
         tender_day = start - timedelta(days=_ri(rng, 120, 240))
         if tender_day > SNAPSHOT_DATE:
             return
-        style = "fts" if start >= PA_2023_START else (
-            group.style if tender_day >= FTS_START else "cf")
+        style = (
+            "fts" if start >= PA_2023_START else (group.style if tender_day >= FTS_START else "cf")
+        )
         ocid = self.new_ocid(style)
         end = start + timedelta(days=365 * 3)
         buyer_party = self.buyer_party(group.buyer, style)
         reference = f"{group.buyer.public_code or 'REF'}/{tender_day.year}/{_ri(rng, 1, 99999):05d}"
-        self.sink.write(self._release(
-            ocid, style, tender_day, ["tender"],
-            tender=self._tender(group, lots, tender_day, start, end, False, False, "active",
-                                reference, True),
-            parties=[buyer_party], buyer={"id": buyer_party["id"], "name": buyer_party["name"]},
-        ))
+        self.sink.write(
+            self._release(
+                ocid,
+                style,
+                tender_day,
+                ["tender"],
+                tender=self._tender(
+                    group, lots, tender_day, start, end, False, False, "active", reference, True
+                ),
+                parties=[buyer_party],
+                buyer={"id": buyer_party["id"], "name": buyer_party["name"]},
+            )
+        )
 
     def run_framework(self) -> None:
         """A framework agreement with several suppliers and call-offs by other buyers."""
@@ -845,20 +1072,42 @@ class Simulator:
             "mainProcurementCategory": category,
             "techniques": {"hasFramework": True},
         }
-        self.sink.write({
-            "ocid": ocid, "id": release_id, "date": _stamp(award_day, rng), "language": "en",
-            "tag": ["award"], "initiationType": "tender", "tender": tender, "parties": parties,
-            "buyer": buyer_ref,
-            "awards": [{"id": award_id, "status": "active",
+        self.sink.write(
+            {
+                "ocid": ocid,
+                "id": release_id,
+                "date": _stamp(award_day, rng),
+                "language": "en",
+                "tag": ["award"],
+                "initiationType": "tender",
+                "tender": tender,
+                "parties": parties,
+                "buyer": buyer_ref,
+                "awards": [
+                    {
+                        "id": award_id,
+                        "status": "active",
                         "date": f"{_iso(award_day)}T00:00:00Z",
                         "value": {"amount": int(rng.lognormvariate(14, 1)), "currency": "GBP"},
                         "suppliers": refs,
-                        "contractPeriod": {"startDate": f"{_iso(start)}T00:00:00Z",
-                                           "endDate": f"{_iso(end)}T23:59:59Z"}}],
-        })
+                        "contractPeriod": {
+                            "startDate": f"{_iso(start)}T00:00:00Z",
+                            "endDate": f"{_iso(end)}T23:59:59Z",
+                        },
+                    }
+                ],
+            }
+        )
         for truth in truths:
-            truth.update({"ocid": ocid, "release_id": release_id, "award_id": award_id,
-                          "chain_id": "", "kind": "framework"})
+            truth.update(
+                {
+                    "ocid": ocid,
+                    "release_id": release_id,
+                    "award_id": award_id,
+                    "chain_id": "",
+                    "kind": "framework",
+                }
+            )
             self.truth.add("supplier_mentions", truth)
             self.mentions += 1
         self.awards += 1
@@ -875,32 +1124,61 @@ class Simulator:
             call_release_id = self.release_id(call_ocid, call_style)
             call_award_id = f"{call_ocid}-1" if call_style == "cf" else "1"
             call_end = call_day + timedelta(days=365 * _ri(rng, 1, 3))
-            self.sink.write({
-                "ocid": call_ocid, "id": call_release_id, "date": _stamp(call_day, rng),
-                "language": "en", "tag": ["award"], "initiationType": "tender",
-                "tender": {"id": f"CO/{call_day.year}/{_ri(rng, 1, 99999):05d}",
-                           "title": f"Call-off: {description.lower()}", "status": "complete",
-                           "classification": {"scheme": "CPV", "id": cpv,
-                                              "description": description},
-                           "procurementMethod": "limited",
-                           "procurementMethodDetails": "Call-off from a framework agreement",
-                           "mainProcurementCategory": category},
-                "parties": [call_party, party],
-                "buyer": {"id": call_party["id"], "name": call_party["name"]},
-                "awards": [{"id": call_award_id, "status": "active",
+            self.sink.write(
+                {
+                    "ocid": call_ocid,
+                    "id": call_release_id,
+                    "date": _stamp(call_day, rng),
+                    "language": "en",
+                    "tag": ["award"],
+                    "initiationType": "tender",
+                    "tender": {
+                        "id": f"CO/{call_day.year}/{_ri(rng, 1, 99999):05d}",
+                        "title": f"Call-off: {description.lower()}",
+                        "status": "complete",
+                        "classification": {"scheme": "CPV", "id": cpv, "description": description},
+                        "procurementMethod": "limited",
+                        "procurementMethodDetails": "Call-off from a framework agreement",
+                        "mainProcurementCategory": category,
+                    },
+                    "parties": [call_party, party],
+                    "buyer": {"id": call_party["id"], "name": call_party["name"]},
+                    "awards": [
+                        {
+                            "id": call_award_id,
+                            "status": "active",
                             "date": f"{_iso(call_day)}T00:00:00Z",
-                            "value": {"amount": int(rng.lognormvariate(11.5, 1)),
-                                      "currency": "GBP"},
+                            "value": {
+                                "amount": int(rng.lognormvariate(11.5, 1)),
+                                "currency": "GBP",
+                            },
                             "suppliers": [{"id": party["id"], "name": party["name"]}],
                             "contractPeriod": {
                                 "startDate": f"{_iso(call_day)}T00:00:00Z",
-                                "endDate": f"{_iso(call_end)}T23:59:59Z"}}],
-                "relatedProcesses": [{"id": "1", "relationship": ["framework"],
-                                      "title": tender["title"], "scheme": "ocid",
-                                      "identifier": ocid}],
-            })
-            truth.update({"ocid": call_ocid, "release_id": call_release_id,
-                          "award_id": call_award_id, "chain_id": "", "kind": "call_off"})
+                                "endDate": f"{_iso(call_end)}T23:59:59Z",
+                            },
+                        }
+                    ],
+                    "relatedProcesses": [
+                        {
+                            "id": "1",
+                            "relationship": ["framework"],
+                            "title": tender["title"],
+                            "scheme": "ocid",
+                            "identifier": ocid,
+                        }
+                    ],
+                }
+            )
+            truth.update(
+                {
+                    "ocid": call_ocid,
+                    "release_id": call_release_id,
+                    "award_id": call_award_id,
+                    "chain_id": "",
+                    "kind": "call_off",
+                }
+            )
             self.truth.add("supplier_mentions", truth)
             self.mentions += 1
             self.awards += 1

@@ -93,8 +93,10 @@ def postcode(rng: random.Random, region: str) -> str:
     areas = POSTCODE_AREAS.get(region, POSTCODE_AREAS["london"])
     letters = "ABDEFGHJLNPQRSTUWXYZ"
     r = rng.random
-    return (f"{areas[int(r() * len(areas))]}{1 + int(r() * 29)} {int(r() * 10)}"
-            f"{letters[int(r() * 20)]}{letters[int(r() * 20)]}")
+    return (
+        f"{areas[int(r() * len(areas))]}{1 + int(r() * 29)} {int(r() * 10)}"
+        f"{letters[int(r() * 20)]}{letters[int(r() * 20)]}"
+    )
 
 
 def address(rng: random.Random, region: str, town: str) -> tuple[str, str, str]:
@@ -107,7 +109,8 @@ def normalise(name: str) -> str:
     text = re.sub(r"[^a-z0-9 ]", " ", name.lower())
     text = re.sub(
         r"\b(the|limited|ltd|cic|c i c|community interest company|plc|llp|uk|co operative)\b",
-        " ", text,
+        " ",
+        text,
     )
     return " ".join(text.split())
 
@@ -129,10 +132,12 @@ def name_variant(rng: random.Random, org: Org) -> tuple[str, str]:
     name = org.name
     roll = rng.random()
     if org.trading_name and roll < 0.35:
-        return (org.trading_name if rng.random() < 0.5
-                else f"{name} t/a {org.trading_name}"), "trading_name"
-    kind = rng.choice(("suffix", "suffix", "suffix", "the", "case", "punctuation", "typo",
-                       "whitespace"))
+        return (
+            org.trading_name if rng.random() < 0.5 else f"{name} t/a {org.trading_name}"
+        ), "trading_name"
+    kind = rng.choice(
+        ("suffix", "suffix", "suffix", "the", "case", "punctuation", "typo", "whitespace")
+    )
     if kind == "suffix":
         for suffix, alternatives in LEGAL_SUFFIXES:
             if name.endswith(" " + suffix):
@@ -158,9 +163,9 @@ def name_variant(rng: random.Random, org: Org) -> tuple[str, str]:
             i = rng.choice(letters[1:-2])
             op = rng.randrange(3)
             if op == 0 and name[i + 1].isalpha():
-                return name[:i] + name[i + 1] + name[i] + name[i + 2:], "typo"
+                return name[:i] + name[i + 1] + name[i] + name[i + 2 :], "typo"
             if op == 1:
-                return name[:i] + name[i + 1:], "typo"
+                return name[:i] + name[i + 1 :], "typo"
             return name[:i] + name[i] + name[i:], "typo"
         return name.upper(), "case"
     return name.replace(" ", "  ", 1) + " ", "whitespace"
@@ -194,8 +199,10 @@ class OrgFactory:
         # starts with a place name), then a numbered name as the last resort.
         rng = self.rng
         for _ in range(50):
-            name = (f"{rng.choice(SURNAMES)} {rng.choice(TRADE_WORDS)} "
-                    f"{rng.choice(BUSINESS_TAILS)} {suffix}")
+            name = (
+                f"{rng.choice(SURNAMES)} {rng.choice(TRADE_WORDS)} "
+                f"{rng.choice(BUSINESS_TAILS)} {suffix}"
+            )
             key = normalise(name)
             if key not in self.used:
                 self.used.add(key)
@@ -209,8 +216,11 @@ class OrgFactory:
 
     def _region(self) -> str:
         rng = self.rng
-        return rng.choice(ENGLAND_REGIONS) if rng.random() < 0.93 else rng.choice(
-            ("scotland", "wales", "northern-ireland"))
+        return (
+            rng.choice(ENGLAND_REGIONS)
+            if rng.random() < 0.93
+            else rng.choice(("scotland", "wales", "northern-ireland"))
+        )
 
     def _base(self, cls: str, legal_form: str, size: str, name: str, sector: str = "") -> Org:
         rng = self.rng
@@ -219,8 +229,16 @@ class OrgFactory:
         street, town, code = address(rng, region, town)
         year = rng.randint(1975, 2019) if size == "large" else rng.randint(1995, 2022)
         org = Org(
-            key=self._key(), name=name, cls=cls, legal_form=legal_form, size=size,
-            region=region, postcode=code, street=street, town=town, sector=sector,
+            key=self._key(),
+            name=name,
+            cls=cls,
+            legal_form=legal_form,
+            size=size,
+            region=region,
+            postcode=code,
+            street=street,
+            town=town,
+            sector=sector,
             incorporated=date(year, rng.randint(1, 12), rng.randint(1, 28)),
         )
         return org
@@ -235,8 +253,9 @@ class OrgFactory:
             elif pattern == 1:
                 stem = f"{self._place()} {rng.choice(BUSINESS_TAILS)}"
             elif pattern == 2:
-                stem = (f"{rng.choice(SURNAMES)} & {rng.choice(SURNAMES)} "
-                        f"{rng.choice(BUSINESS_TAILS)}")
+                stem = (
+                    f"{rng.choice(SURNAMES)} & {rng.choice(SURNAMES)} {rng.choice(BUSINESS_TAILS)}"
+                )
             else:
                 stem = f"{rng.choice(SURNAMES)} {rng.choice(BUSINESS_TAILS)}"
             return f"{stem} {rng.choice(('Limited', 'Limited', 'Ltd'))}"
@@ -248,7 +267,8 @@ class OrgFactory:
         size = rng.choices(("micro", "small", "medium"), (45, 35, 20))[0]
         org = self._base(SME, "llp" if llp else "company_shares", size, name)
         org.company_number = self.pool.company_number(
-            leading_zero=rng.random() < 0.45, prefix="OC" if llp else "")
+            leading_zero=rng.random() < 0.45, prefix="OC" if llp else ""
+        )
         org.sic = (rng.choice(SIC_GENERAL),)
         org.dissolved = rng.random() < 0.04
         if rng.random() < 0.1:
@@ -279,8 +299,15 @@ class OrgFactory:
     def social_enterprise(self) -> Org:
         rng = self.rng
         form = rng.choices(
-            ("cic_guarantee", "cic_shares", "company_guarantee", "cio", "charity",
-             "community_benefit_society", "cooperative_society"),
+            (
+                "cic_guarantee",
+                "cic_shares",
+                "company_guarantee",
+                "cio",
+                "charity",
+                "community_benefit_society",
+                "cooperative_society",
+            ),
             (30, 8, 20, 15, 10, 10, 7),
         )[0]
 
@@ -288,7 +315,9 @@ class OrgFactory:
             place = self._place()
             cause = rng.choice(CAUSES)
             if form.startswith("cic"):
-                return f"{place} {cause} {rng.choice(('CIC', 'C.I.C.', 'Community Interest Company'))}"
+                return (
+                    f"{place} {cause} {rng.choice(('CIC', 'C.I.C.', 'Community Interest Company'))}"
+                )
             if form == "company_guarantee":
                 return f"{place} {cause} Limited"
             if form == "cio":
@@ -299,10 +328,17 @@ class OrgFactory:
                 return f"{place} {cause} Co-operative Limited"
             return f"{place} Community {cause} Limited"
 
-        name = self._unique(make, {"cic_guarantee": "CIC", "cic_shares": "CIC",
-                                   "community_benefit_society": "Community Limited",
-                                   "cooperative_society": "Co-operative Limited",
-                                   "cio": "Foundation", "charity": "Trust"}.get(form, "Limited"))
+        name = self._unique(
+            make,
+            {
+                "cic_guarantee": "CIC",
+                "cic_shares": "CIC",
+                "community_benefit_society": "Community Limited",
+                "cooperative_society": "Co-operative Limited",
+                "cio": "Foundation",
+                "charity": "Trust",
+            }.get(form, "Limited"),
+        )
         size = rng.choices(("micro", "small", "medium", "large"), (40, 35, 22, 3))[0]
         org = self._base(OTHER_SE, form, size, name)
         if form in ("cic_guarantee", "cic_shares", "company_guarantee"):
@@ -323,8 +359,14 @@ class OrgFactory:
         sector = rng.choice(SECTORS)
         brands = SECTOR_SERVICE[sector][1]
         form = rng.choices(
-            ("cic_guarantee", "cic_shares", "company_guarantee", "company_shares",
-             "community_benefit_society", "cooperative_society"),
+            (
+                "cic_guarantee",
+                "cic_shares",
+                "company_guarantee",
+                "company_shares",
+                "community_benefit_society",
+                "cooperative_society",
+            ),
             (45, 10, 15, 8, 14, 8),
         )[0]
 
@@ -336,10 +378,17 @@ class OrgFactory:
                 return f"{stem} Co-operative Limited"
             return f"{stem} Limited"
 
-        name = self._unique(make, "Co-operative Limited" if form == "cooperative_society"
-                            else "CIC" if form.startswith("cic") else "Limited")
-        org = self._base(PSM, form, rng.choice(("small", "medium", "medium", "large")), name,
-                         sector)
+        name = self._unique(
+            make,
+            "Co-operative Limited"
+            if form == "cooperative_society"
+            else "CIC"
+            if form.startswith("cic")
+            else "Limited",
+        )
+        org = self._base(
+            PSM, form, rng.choice(("small", "medium", "medium", "large")), name, sector
+        )
         if form in ("community_benefit_society", "cooperative_society"):
             org.society_number = self.pool.society_number()
         else:
@@ -358,11 +407,22 @@ def from_programme(org: dict[str, Any], rng: random.Random, places: list[str]) -
     staff = org["staff_count"] or 0
     size = "large" if staff >= 250 else ("medium" if staff >= 50 else "small")
     result = Org(
-        key=org["key"], name=org["name"], cls=PSM, legal_form=org["legal_form"], size=size,
-        region=region, postcode=code, street=street, town=town, sector=org["sector"],
-        company_number=ids.get("GB-COH", ""), society_number=ids.get("GB-MPR", ""),
-        charity_number=ids.get("GB-CHC", ""), incorporated=incorporated,
-        sic=(SIC_BY_SECTOR[org["sector"]],), programme_key=org["key"],
+        key=org["key"],
+        name=org["name"],
+        cls=PSM,
+        legal_form=org["legal_form"],
+        size=size,
+        region=region,
+        postcode=code,
+        street=street,
+        town=town,
+        sector=org["sector"],
+        company_number=ids.get("GB-COH", ""),
+        society_number=ids.get("GB-MPR", ""),
+        charity_number=ids.get("GB-CHC", ""),
+        incorporated=incorporated,
+        sic=(SIC_BY_SECTOR[org["sector"]],),
+        programme_key=org["key"],
     )
     if org["journey"].get("retender_outcome") == "WOUND_UP":
         result.dissolved = True
@@ -374,8 +434,16 @@ def from_public_body(body: dict[str, Any], rng: random.Random, places: list[str]
     street, town, code = address(rng, region, rng.choice(places))
     ident = body["identifiers"][0]
     return Org(
-        key=body["key"], name=body["name"], cls=PUBLIC_BODY, legal_form="public_body",
-        size="public", region=region, postcode=code, street=street, town=town,
-        public_scheme=ident["scheme"], public_code=ident["id"],
+        key=body["key"],
+        name=body["name"],
+        cls=PUBLIC_BODY,
+        legal_form="public_body",
+        size="public",
+        region=region,
+        postcode=code,
+        street=street,
+        town=town,
+        public_scheme=ident["scheme"],
+        public_code=ident["id"],
         public_body_type=body["public_body_type"],
     )

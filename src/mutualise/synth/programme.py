@@ -42,35 +42,71 @@ LIVE_STAGES = ("LIVE", "GROW_AND_DIVERSIFY", "RETENDER", "OUTCOME")
 PRE_LIVE_STAGES = STAGES[:7]
 
 ENGLAND_REGIONS = (
-    "north-east", "north-west", "yorkshire-humber", "east-midlands", "west-midlands",
-    "east-of-england", "london", "south-east", "south-west",
+    "north-east",
+    "north-west",
+    "yorkshire-humber",
+    "east-midlands",
+    "west-midlands",
+    "east-of-england",
+    "london",
+    "south-east",
+    "south-west",
 )
 OTHER_NATIONS = ("scotland", "wales", "northern-ireland")
 REGIONS = ENGLAND_REGIONS + OTHER_NATIONS
 
 SECTORS = (
-    "health", "social-care", "childrens-services", "youth-services", "libraries-culture",
-    "leisure", "education", "employment", "housing", "back-office",
+    "health",
+    "social-care",
+    "childrens-services",
+    "youth-services",
+    "libraries-culture",
+    "leisure",
+    "education",
+    "employment",
+    "housing",
+    "back-office",
 )
 
 LEGAL_FORMS = (
-    "none", "cic_guarantee", "cic_shares", "company_guarantee", "company_shares",
-    "community_benefit_society", "cooperative_society", "cio",
+    "none",
+    "cic_guarantee",
+    "cic_shares",
+    "company_guarantee",
+    "company_shares",
+    "community_benefit_society",
+    "cooperative_society",
+    "cio",
 )
 COMPANY_FORMS = ("cic_guarantee", "cic_shares", "company_guarantee", "company_shares")
 SOCIETY_FORMS = ("community_benefit_society", "cooperative_society")
 
 RETENDER_OUTCOMES = (
-    "RETAINED", "LOST_TO_LARGE_PRIVATE", "LOST_TO_SME_OR_VCSE", "LOST_TO_PUBLIC_BODY",
-    "INSOURCED", "ACQUIRED", "WOUND_UP", "EXTENDED",
+    "RETAINED",
+    "LOST_TO_LARGE_PRIVATE",
+    "LOST_TO_SME_OR_VCSE",
+    "LOST_TO_PUBLIC_BODY",
+    "INSOURCED",
+    "ACQUIRED",
+    "WOUND_UP",
+    "EXTENDED",
 )
 OUTCOME_WEIGHTS = (45, 15, 10, 8, 8, 4, 4, 6)
 
 # Stage sizes for the small programme (60 groups); the large programme is 10 times each.
 STAGE_COUNTS = {
-    "EXPLORE": 6, "OPTIONS_APPRAISAL": 5, "BUSINESS_CASE": 5, "PARENT_BODY_DECISION": 4,
-    "LEGAL_FORM_AND_GOVERNANCE": 4, "CONTRACT_AND_TRANSFER": 4, "SHADOW_OPERATION": 3,
-    "LIVE": 8, "GROW_AND_DIVERSIFY": 6, "RETENDER": 5, "OUTCOME": 6, "WITHDRAWN": 4,
+    "EXPLORE": 6,
+    "OPTIONS_APPRAISAL": 5,
+    "BUSINESS_CASE": 5,
+    "PARENT_BODY_DECISION": 4,
+    "LEGAL_FORM_AND_GOVERNANCE": 4,
+    "CONTRACT_AND_TRANSFER": 4,
+    "SHADOW_OPERATION": 3,
+    "LIVE": 8,
+    "GROW_AND_DIVERSIFY": 6,
+    "RETENDER": 5,
+    "OUTCOME": 6,
+    "WITHDRAWN": 4,
 }
 BODY_COUNTS = {"local-authority": 15, "nhs": 5, "central-government": 2, "other-public": 2}
 PEOPLE_COUNTS = {"small": (10, 3, 4), "large": (50, 6, 8)}
@@ -78,25 +114,53 @@ SIZES = {"small": 1, "large": 10}
 
 # What each sector's service is called, and how a mutual in it names itself.
 SECTOR_SERVICE = {
-    "health": ("Community Health Services", ("Community Health Partnership", "Health and Care",
-                                             "Community Healthcare", "Therapy Services")),
-    "social-care": ("Adult Social Care", ("Care Partnership", "Independent Living",
-                                          "Support Services", "Living Well")),
-    "childrens-services": ("Children's Services", ("Children and Families Partnership",
-                                                   "Family Services", "Early Years")),
-    "youth-services": ("Youth Service", ("Youth Partnership", "Young People's Services",
-                                         "Youth Works")),
-    "libraries-culture": ("Libraries", ("Libraries and Archives", "Discover Libraries",
-                                        "Library and Learning", "Culture and Heritage")),
+    "health": (
+        "Community Health Services",
+        (
+            "Community Health Partnership",
+            "Health and Care",
+            "Community Healthcare",
+            "Therapy Services",
+        ),
+    ),
+    "social-care": (
+        "Adult Social Care",
+        ("Care Partnership", "Independent Living", "Support Services", "Living Well"),
+    ),
+    "childrens-services": (
+        "Children's Services",
+        ("Children and Families Partnership", "Family Services", "Early Years"),
+    ),
+    "youth-services": (
+        "Youth Service",
+        ("Youth Partnership", "Young People's Services", "Youth Works"),
+    ),
+    "libraries-culture": (
+        "Libraries",
+        (
+            "Libraries and Archives",
+            "Discover Libraries",
+            "Library and Learning",
+            "Culture and Heritage",
+        ),
+    ),
     "leisure": ("Leisure Services", ("Leisure Trust", "Active Communities", "Sport and Leisure")),
-    "education": ("Adult Learning", ("Learning Partnership", "Adult and Community Learning",
-                                     "Skills Academy")),
-    "employment": ("Employment Support", ("Employment and Skills", "Pathways to Work",
-                                          "Work Routes")),
-    "housing": ("Housing Support", ("Housing Support", "Homes and Support Services",
-                                    "Tenancy Support")),
-    "back-office": ("Business Services", ("Business Services", "Shared Services",
-                                          "Audit and Advisory", "Pensions Services")),
+    "education": (
+        "Adult Learning",
+        ("Learning Partnership", "Adult and Community Learning", "Skills Academy"),
+    ),
+    "employment": (
+        "Employment Support",
+        ("Employment and Skills", "Pathways to Work", "Work Routes"),
+    ),
+    "housing": (
+        "Housing Support",
+        ("Housing Support", "Homes and Support Services", "Tenancy Support"),
+    ),
+    "back-office": (
+        "Business Services",
+        ("Business Services", "Shared Services", "Audit and Advisory", "Pensions Services"),
+    ),
 }
 SPONSOR_ROLES = {
     "health": "Director of Community Services",
@@ -159,8 +223,9 @@ def _days(rng: random.Random, low: int, high: int) -> timedelta:
     return timedelta(days=rng.randint(low, high))
 
 
-def _public_bodies(rng: random.Random, scale: int, places: list[str],
-                   pool: IdentifierPool) -> list[_Body]:
+def _public_bodies(
+    rng: random.Random, scale: int, places: list[str], pool: IdentifierPool
+) -> list[_Body]:
     bodies: list[_Body] = []
     departments = list(CENTRAL_DEPARTMENTS)
     number = 0
@@ -201,9 +266,13 @@ def _public_bodies(rng: random.Random, scale: int, places: list[str],
                 region = "london"
                 code = pool.government_code()
             else:
-                name = rng.choice((f"{place} Fire and Rescue Authority",
-                                   f"{place} Combined Authority",
-                                   f"{place} National Park Authority"))
+                name = rng.choice(
+                    (
+                        f"{place} Fire and Rescue Authority",
+                        f"{place} Combined Authority",
+                        f"{place} National Park Authority",
+                    )
+                )
                 code = pool.government_code()
             bodies.append(_Body(f"pb-{number:03d}", name, kind, region, place, code))
     return bodies
@@ -221,14 +290,21 @@ def _sector_for(rng: random.Random, body: _Body) -> str:
 
 def _legal_form(rng: random.Random, sector: str) -> str:
     if sector == "leisure":
-        return rng.choice(("community_benefit_society", "community_benefit_society",
-                           "cic_guarantee", "cio"))
+        return rng.choice(
+            ("community_benefit_society", "community_benefit_society", "cic_guarantee", "cio")
+        )
     if sector == "back-office":
-        return rng.choice(("company_shares", "company_shares", "cic_shares",
-                           "company_guarantee"))
+        return rng.choice(("company_shares", "company_shares", "cic_shares", "company_guarantee"))
     return rng.choices(
-        ("cic_guarantee", "cic_shares", "company_guarantee", "company_shares",
-         "community_benefit_society", "cooperative_society", "cio"),
+        (
+            "cic_guarantee",
+            "cic_shares",
+            "company_guarantee",
+            "company_shares",
+            "community_benefit_society",
+            "cooperative_society",
+            "cio",
+        ),
         weights=(40, 12, 14, 6, 12, 8, 8),
     )[0]
 
@@ -245,11 +321,13 @@ def _legal_name(rng: random.Random, base: str, legal_form: str) -> str:
     return base
 
 
-def _register_identifiers(rng: random.Random, legal_form: str,
-                          pool: IdentifierPool) -> list[dict[str, str]]:
+def _register_identifiers(
+    rng: random.Random, legal_form: str, pool: IdentifierPool
+) -> list[dict[str, str]]:
     if legal_form in COMPANY_FORMS:
-        identifiers = [{"scheme": "GB-COH",
-                        "id": pool.company_number(leading_zero=rng.random() < 0.3)}]
+        identifiers = [
+            {"scheme": "GB-COH", "id": pool.company_number(leading_zero=rng.random() < 0.3)}
+        ]
         if legal_form == "company_guarantee" and rng.random() < 0.4:
             identifiers.append({"scheme": "GB-CHC", "id": pool.charity_number()})
         return identifiers
@@ -307,8 +385,15 @@ def _empty_journey(started_on: date) -> dict[str, Any]:
     }
 
 
-def _build_organisation(rng: random.Random, number: int, stage: str, has_exit_evidence: bool,
-                        body: _Body, pool: IdentifierPool, used_names: set[str]) -> dict[str, Any]:
+def _build_organisation(
+    rng: random.Random,
+    number: int,
+    stage: str,
+    has_exit_evidence: bool,
+    body: _Body,
+    pool: IdentifierPool,
+    used_names: set[str],
+) -> dict[str, Any]:
     sector = _sector_for(rng, body)
     service, brands = SECTOR_SERVICE[sector]
     region = body.region if rng.random() < 0.92 else rng.choice(REGIONS)
@@ -440,9 +525,8 @@ def _build_organisation(rng: random.Random, number: int, stage: str, has_exit_ev
     if is_live and staff_count:
         income = staff_count * rng.randint(30_000, 45_000) * 100
     spun_out = go_live if is_live else None
-    description = (
-        f"Staff-led {service.lower()} "
-        + (f"spun out of {body.name} in {go_live.year}." if go_live else f"within {body.name}.")
+    description = f"Staff-led {service.lower()} " + (
+        f"spun out of {body.name} in {go_live.year}." if go_live else f"within {body.name}."
     )
     return {
         "key": f"org-{number:03d}",
@@ -517,17 +601,19 @@ def generate_programme(seed: int, size: str = "small") -> dict[str, Any]:
     for i, org in enumerate(leaders, start=1):
         name = person_name(rng)
         sectors = sorted({org["sector"], *rng.sample(SECTORS, rng.randint(0, 2))})
-        ambassadors.append({
-            "key": f"amb-{i:02d}",
-            "full_name": name,
-            "email": unique_email(name),
-            "leads_organisation": org["key"],
-            "sectors": sectors,
-            "stages": sorted(rng.sample(STAGES[:10], rng.randint(2, 5)), key=STAGES.index),
-            "regions": sorted({org["region"], *rng.sample(ENGLAND_REGIONS, rng.randint(0, 2))}),
-            "capacity": rng.randint(1, 4),
-            "excluded_topics": rng.choice(EXCLUDED_TOPICS),
-        })
+        ambassadors.append(
+            {
+                "key": f"amb-{i:02d}",
+                "full_name": name,
+                "email": unique_email(name),
+                "leads_organisation": org["key"],
+                "sectors": sectors,
+                "stages": sorted(rng.sample(STAGES[:10], rng.randint(2, 5)), key=STAGES.index),
+                "regions": sorted({org["region"], *rng.sample(ENGLAND_REGIONS, rng.randint(0, 2))}),
+                "capacity": rng.randint(1, 4),
+                "excluded_topics": rng.choice(EXCLUDED_TOPICS),
+            }
+        )
     officers = []
     for i in range(1, n_officers + 1):
         name = person_name(rng)
@@ -538,8 +624,10 @@ def generate_programme(seed: int, size: str = "small") -> dict[str, Any]:
         assessors.append({"key": f"ass-{i}", "full_name": name, "email": unique_email(name)})
 
     identifier_scheme = {
-        "local-authority": "GB-LAE", "nhs": "GB-NHS",
-        "central-government": "GB-GOR", "other-public": "GB-GOR",
+        "local-authority": "GB-LAE",
+        "nhs": "GB-NHS",
+        "central-government": "GB-GOR",
+        "other-public": "GB-GOR",
     }
     return {
         "seed": seed,

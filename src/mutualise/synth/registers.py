@@ -23,61 +23,61 @@ from mutualise.synth.programme import SNAPSHOT_DATE
 
 CH_FILE = "BasicCompanyData-2026-11-01-part1_1.csv"
 CH_COLUMN_NAMES = (
-    'CompanyName',
-    ' CompanyNumber',
-    'RegAddress.CareOf',
-    'RegAddress.POBox',
-    'RegAddress.AddressLine1',
-    ' RegAddress.AddressLine2',
-    'RegAddress.PostTown',
-    'RegAddress.County',
-    'RegAddress.Country',
-    'RegAddress.PostCode',
-    'CompanyCategory',
-    'CompanyStatus',
-    'CountryOfOrigin',
-    'DissolutionDate',
-    'IncorporationDate',
-    'Accounts.AccountRefDay',
-    'Accounts.AccountRefMonth',
-    'Accounts.NextDueDate',
-    'Accounts.LastMadeUpDate',
-    'Accounts.AccountCategory',
-    'Returns.NextDueDate',
-    'Returns.LastMadeUpDate',
-    'Mortgages.NumMortCharges',
-    'Mortgages.NumMortOutstanding',
-    'Mortgages.NumMortPartSatisfied',
-    'Mortgages.NumMortSatisfied',
-    'SICCode.SicText_1',
-    'SICCode.SicText_2',
-    'SICCode.SicText_3',
-    'SICCode.SicText_4',
-    'LimitedPartnerships.NumGenPartners',
-    'LimitedPartnerships.NumLimPartners',
-    'URI',
-    'PreviousName_1.CONDATE',
-    ' PreviousName_1.CompanyName',
-    ' PreviousName_2.CONDATE',
-    ' PreviousName_2.CompanyName',
-    'PreviousName_3.CONDATE',
-    ' PreviousName_3.CompanyName',
-    'PreviousName_4.CONDATE',
-    ' PreviousName_4.CompanyName',
-    'PreviousName_5.CONDATE',
-    ' PreviousName_5.CompanyName',
-    'PreviousName_6.CONDATE',
-    ' PreviousName_6.CompanyName',
-    'PreviousName_7.CONDATE',
-    ' PreviousName_7.CompanyName',
-    'PreviousName_8.CONDATE',
-    ' PreviousName_8.CompanyName',
-    'PreviousName_9.CONDATE',
-    ' PreviousName_9.CompanyName',
-    'PreviousName_10.CONDATE',
-    ' PreviousName_10.CompanyName',
-    'ConfStmtNextDueDate',
-    ' ConfStmtLastMadeUpDate',
+    "CompanyName",
+    " CompanyNumber",
+    "RegAddress.CareOf",
+    "RegAddress.POBox",
+    "RegAddress.AddressLine1",
+    " RegAddress.AddressLine2",
+    "RegAddress.PostTown",
+    "RegAddress.County",
+    "RegAddress.Country",
+    "RegAddress.PostCode",
+    "CompanyCategory",
+    "CompanyStatus",
+    "CountryOfOrigin",
+    "DissolutionDate",
+    "IncorporationDate",
+    "Accounts.AccountRefDay",
+    "Accounts.AccountRefMonth",
+    "Accounts.NextDueDate",
+    "Accounts.LastMadeUpDate",
+    "Accounts.AccountCategory",
+    "Returns.NextDueDate",
+    "Returns.LastMadeUpDate",
+    "Mortgages.NumMortCharges",
+    "Mortgages.NumMortOutstanding",
+    "Mortgages.NumMortPartSatisfied",
+    "Mortgages.NumMortSatisfied",
+    "SICCode.SicText_1",
+    "SICCode.SicText_2",
+    "SICCode.SicText_3",
+    "SICCode.SicText_4",
+    "LimitedPartnerships.NumGenPartners",
+    "LimitedPartnerships.NumLimPartners",
+    "URI",
+    "PreviousName_1.CONDATE",
+    " PreviousName_1.CompanyName",
+    " PreviousName_2.CONDATE",
+    " PreviousName_2.CompanyName",
+    "PreviousName_3.CONDATE",
+    " PreviousName_3.CompanyName",
+    "PreviousName_4.CONDATE",
+    " PreviousName_4.CompanyName",
+    "PreviousName_5.CONDATE",
+    " PreviousName_5.CompanyName",
+    "PreviousName_6.CONDATE",
+    " PreviousName_6.CompanyName",
+    "PreviousName_7.CONDATE",
+    " PreviousName_7.CompanyName",
+    "PreviousName_8.CONDATE",
+    " PreviousName_8.CompanyName",
+    "PreviousName_9.CONDATE",
+    " PreviousName_9.CompanyName",
+    "PreviousName_10.CONDATE",
+    " PreviousName_10.CompanyName",
+    "ConfStmtNextDueDate",
+    " ConfStmtLastMadeUpDate",
 )
 # The header line as published (not quoted; some names carry a leading space).
 CH_HEADER = ",".join(CH_COLUMN_NAMES)
@@ -99,8 +99,9 @@ CATEGORY = {
     "cic_shares": "Community Interest Company",
     "company_guarantee": "PRI/LTD BY GUAR/NSC (Private, limited by guarantee, no share capital)",
 }
-LBG_EXEMPT = ("PRI/LBG/NSC (Private, Limited by guarantee, no share capital, use of 'Limited' "
-              "exemption)")
+LBG_EXEMPT = (
+    "PRI/LBG/NSC (Private, Limited by guarantee, no share capital, use of 'Limited' exemption)"
+)
 ACCOUNTS = {
     "micro": ("MICRO ENTITY", "MICRO ENTITY", "TOTAL EXEMPTION FULL", "DORMANT"),
     "small": ("SMALL", "TOTAL EXEMPTION FULL", "UNAUDITED ABRIDGED", "SMALL"),
@@ -133,12 +134,25 @@ def _quoted(fields: Iterable[str]) -> str:
     return '"' + joined.replace("\x00", '","') + '"\n'
 
 
-def _company_fields(rng: random.Random, name: str, number: str, street: str, town: str,
-                    code: str, category: str, incorporated: date, size: str,
-                    sic: tuple[str, ...], previous: str = "") -> list[str]:
+def _company_fields(
+    rng: random.Random,
+    name: str,
+    number: str,
+    street: str,
+    town: str,
+    code: str,
+    category: str,
+    incorporated: date,
+    size: str,
+    sic: tuple[str, ...],
+    previous: str = "",
+) -> list[str]:
     ref_month = (3, 3, 3, 12, 6, 9)[int(rng.random() * 6)]
-    last_made = date(SNAPSHOT_DATE.year - 1 if ref_month >= 6 else SNAPSHOT_DATE.year,
-                     ref_month, 28 if ref_month == 2 else 30 if ref_month in (6, 9) else 31)
+    last_made = date(
+        SNAPSHOT_DATE.year - 1 if ref_month >= 6 else SNAPSHOT_DATE.year,
+        ref_month,
+        28 if ref_month == 2 else 30 if ref_month in (6, 9) else 31,
+    )
     if last_made < incorporated:
         last_made_text, next_due = "", incorporated + timedelta(days=640)
     else:
@@ -147,18 +161,42 @@ def _company_fields(rng: random.Random, name: str, number: str, street: str, tow
     sic_fields = [*list(sic)[:4], "", "", "", ""][:4]
     charges = (0, 0, 0, 1, 2)[int(rng.random() * 5)] if size in ("medium", "large") else 0
     fields = [
-        name, number, "", "", street.upper(), "", town.upper(), _pick(rng, COUNTIES),
-        _pick(rng, ("UNITED KINGDOM", "ENGLAND", "")), code, category,
+        name,
+        number,
+        "",
+        "",
+        street.upper(),
+        "",
+        town.upper(),
+        _pick(rng, COUNTIES),
+        _pick(rng, ("UNITED KINGDOM", "ENGLAND", "")),
+        code,
+        category,
         "Active" if rng.random() > 0.01 else "Active - Proposal to Strike off",
-        "United Kingdom", "", ddmmyyyy(incorporated), "31" if ref_month in (3, 12) else "30",
-        str(ref_month), ddmmyyyy(next_due), last_made_text,
+        "United Kingdom",
+        "",
+        ddmmyyyy(incorporated),
+        "31" if ref_month in (3, 12) else "30",
+        str(ref_month),
+        ddmmyyyy(next_due),
+        last_made_text,
         _pick(rng, ACCOUNTS.get(size, ACCOUNTS["small"])),
-        "", "", str(charges), str(charges), "0", "0", *sic_fields, "0", "0",
+        "",
+        "",
+        str(charges),
+        str(charges),
+        "0",
+        "0",
+        *sic_fields,
+        "0",
+        "0",
         f"http://business.data.gov.uk/id/company/{number}",
     ]
     if previous:
-        fields += [ddmmyyyy(incorporated + timedelta(days=200 + int(rng.random() * 1800))),
-                   previous]
+        fields += [
+            ddmmyyyy(incorporated + timedelta(days=200 + int(rng.random() * 1800))),
+            previous,
+        ]
         fields += [""] * 18
     else:
         fields += [""] * 20
@@ -166,8 +204,9 @@ def _company_fields(rng: random.Random, name: str, number: str, street: str, tow
     return fields
 
 
-def write_companies_house(path: Path, companies: list[Org], register_rows: int,
-                          rng: random.Random) -> int:
+def write_companies_house(
+    path: Path, companies: list[Org], register_rows: int, rng: random.Random
+) -> int:
     """World companies at random positions among filler rows; returns the rows written."""
     live = [c for c in companies if c.company_number and not c.dissolved]
     total = max(register_rows, len(live))
@@ -195,27 +234,45 @@ def write_companies_house(path: Path, companies: list[Org], register_rows: int,
                 if org.legal_form == "company_guarantee" and not org.name.endswith("Limited"):
                     category = LBG_EXEMPT
                 incorporated = org.incorporated or date(2015, 1, 1)
-                buffer.append(_quoted(_company_fields(
-                    rng, org.name.upper(), org.company_number, org.street, org.town,
-                    org.postcode, category, incorporated, org.size, org.sic or (SIC_GENERAL[0],),
-                )))
+                buffer.append(
+                    _quoted(
+                        _company_fields(
+                            rng,
+                            org.name.upper(),
+                            org.company_number,
+                            org.street,
+                            org.town,
+                            org.postcode,
+                            category,
+                            incorporated,
+                            org.size,
+                            org.sic or (SIC_GENERAL[0],),
+                        )
+                    )
+                )
             else:
                 i = filler_index
                 filler_index += 1
                 serial = (i * number_step + number_offset) % FILLER_NUMBER_SPACE
                 number = str(FILLER_NUMBER_BASE + serial)
                 k = (i * number_step + name_offset) % name_space
-                stem = (f"{places[k % n_places]} {trades[(k // n_places) % n_trades]} "
-                        f"{tails[k // (n_places * n_trades)]}")
+                stem = (
+                    f"{places[k % n_places]} {trades[(k // n_places) % n_trades]} "
+                    f"{tails[k // (n_places * n_trades)]}"
+                )
                 roll = rng.random()
                 if roll < 0.86:
-                    name, category = f"{stem} {'LIMITED' if roll < 0.6 else 'LTD'}", CATEGORY[
-                        "company_shares"]
+                    name, category = (
+                        f"{stem} {'LIMITED' if roll < 0.6 else 'LTD'}",
+                        CATEGORY["company_shares"],
+                    )
                 elif roll < 0.92:
                     name, category = f"{stem} LIMITED", CATEGORY["company_guarantee"]
                 elif roll < 0.96:
-                    name, category = f"{stem} {'C.I.C.' if roll < 0.94 else 'CIC'}", CATEGORY[
-                        "cic_guarantee"]
+                    name, category = (
+                        f"{stem} {'C.I.C.' if roll < 0.94 else 'CIC'}",
+                        CATEGORY["cic_guarantee"],
+                    )
                 elif roll < 0.985:
                     name, category = f"{stem} LLP", CATEGORY["llp"]
                 else:
@@ -224,11 +281,23 @@ def write_companies_house(path: Path, companies: list[Org], register_rows: int,
                 year = 1990 + (k % 36)
                 incorporated = date(year, 1 + k % 12, 1 + k % 28)
                 previous = f"{stem} HOLDINGS LIMITED" if k % 29 == 0 else ""
-                buffer.append(_quoted(_company_fields(
-                    rng, name, number, f"{1 + k % 200} HIGH STREET", places[(k // 7) % n_places],
-                    postcode(rng, "london" if k % 9 == 0 else "south-east"), category,
-                    incorporated, size, (SIC_GENERAL[k % len(SIC_GENERAL)],), previous,
-                )))
+                buffer.append(
+                    _quoted(
+                        _company_fields(
+                            rng,
+                            name,
+                            number,
+                            f"{1 + k % 200} HIGH STREET",
+                            places[(k // 7) % n_places],
+                            postcode(rng, "london" if k % 9 == 0 else "south-east"),
+                            category,
+                            incorporated,
+                            size,
+                            (SIC_GENERAL[k % len(SIC_GENERAL)],),
+                            previous,
+                        )
+                    )
+                )
             if len(buffer) >= 20_000:
                 handle.write("".join(buffer))
                 buffer.clear()
@@ -236,22 +305,50 @@ def write_companies_house(path: Path, companies: list[Org], register_rows: int,
     return total
 
 
-def write_fca(path: Path, societies: list[Org], filler: int, rng: random.Random,
-              pool: IdentifierPool) -> int:
+def write_fca(
+    path: Path, societies: list[Org], filler: int, rng: random.Random, pool: IdentifierPool
+) -> int:
     rows = []
     for org in societies:
-        rows.append((org.society_number, org.name, org.legal_form, org.street, org.town,
-                     org.postcode, org.incorporated or date(2012, 4, 1), org.dissolved))
+        rows.append(
+            (
+                org.society_number,
+                org.name,
+                org.legal_form,
+                org.street,
+                org.town,
+                org.postcode,
+                org.incorporated or date(2012, 4, 1),
+                org.dissolved,
+            )
+        )
     places = place_names()
     for _ in range(filler):
         form = rng.choice(("community_benefit_society", "cooperative_society", "credit_union"))
         place = rng.choice(places)
-        word = rng.choice(("Community Energy", "Housing Co-operative", "Credit Union",
-                           "Community Shop", "Allotment Society", "Sports Club", "Pub"))
-        rows.append((pool.society_number(), f"{place} {word} Limited", form,
-                     f"{rng.randint(1, 99)} High Street", place, postcode(rng, "north-west"),
-                     date(rng.randint(1950, 2024), rng.randint(1, 12), rng.randint(1, 28)),
-                     rng.random() < 0.2))
+        word = rng.choice(
+            (
+                "Community Energy",
+                "Housing Co-operative",
+                "Credit Union",
+                "Community Shop",
+                "Allotment Society",
+                "Sports Club",
+                "Pub",
+            )
+        )
+        rows.append(
+            (
+                pool.society_number(),
+                f"{place} {word} Limited",
+                form,
+                f"{rng.randint(1, 99)} High Street",
+                place,
+                postcode(rng, "north-west"),
+                date(rng.randint(1950, 2024), rng.randint(1, 12), rng.randint(1, 28)),
+                rng.random() < 0.2,
+            )
+        )
     rows.sort(key=lambda r: int(r[0][:-1]))
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         handle.write(FCA_HEADER + "\r\n")
@@ -262,46 +359,86 @@ def write_fca(path: Path, societies: list[Org], filler: int, rng: random.Random,
                 "credit_union": "Credit Union",
             }[form]
             fields = [
-                number[:-1], number[-1], number, name,
+                number[:-1],
+                number[-1],
+                number,
+                name,
                 "Credit Union" if form == "credit_union" else "Registered Society",
-                f"{street}, {town}, {code}", ddmmyyyy(registered),
+                f"{street}, {town}, {code}",
+                ddmmyyyy(registered),
                 ddmmyyyy(SNAPSHOT_DATE - timedelta(days=rng.randint(30, 3000))) if gone else "",
                 "Co-operative and Community Benefit Societies Act 2014",
                 rng.choice(("88990", "93110", "91011", "86900", "68100", "64999")),
-                classification, "Deregistered" if gone else "Registered",
+                classification,
+                "Deregistered" if gone else "Registered",
             ]
-            handle.write(",".join(
-                f'"{f}"' if ("," in f or '"' in f) else f for f in fields) + "\r\n")
+            handle.write(
+                ",".join(f'"{f}"' if ("," in f or '"' in f) else f for f in fields) + "\r\n"
+            )
     return len(rows)
 
 
-def write_charities(path: Path, charities: list[Org], filler: int, rng: random.Random,
-                    pool: IdentifierPool) -> int:
+def write_charities(
+    path: Path, charities: list[Org], filler: int, rng: random.Random, pool: IdentifierPool
+) -> int:
     places = place_names()
     items = []
     for org in charities:
-        items.append((org.charity_number, org.name, org.legal_form, org.company_number,
-                      org.postcode, org.street, org.town, org.incorporated, org.dissolved,
-                      org.size))
+        items.append(
+            (
+                org.charity_number,
+                org.name,
+                org.legal_form,
+                org.company_number,
+                org.postcode,
+                org.street,
+                org.town,
+                org.incorporated,
+                org.dissolved,
+                org.size,
+            )
+        )
     for _ in range(filler):
         place = rng.choice(places)
-        items.append((pool.charity_number(),
-                      f"{place} {rng.choice(('Village Hall', 'Parochial Charity', 'Scout Group', 'Hospice Trust', 'Friends of the Library'))}",
-                      rng.choice(("charity", "cio")), "", postcode(rng, "east-midlands"),
-                      f"{rng.randint(1, 99)} Church Lane", place,
-                      date(rng.randint(1962, 2024), rng.randint(1, 12), rng.randint(1, 28)),
-                      rng.random() < 0.1, "micro"))
+        items.append(
+            (
+                pool.charity_number(),
+                f"{place} {rng.choice(('Village Hall', 'Parochial Charity', 'Scout Group', 'Hospice Trust', 'Friends of the Library'))}",
+                rng.choice(("charity", "cio")),
+                "",
+                postcode(rng, "east-midlands"),
+                f"{rng.randint(1, 99)} Church Lane",
+                place,
+                date(rng.randint(1962, 2024), rng.randint(1, 12), rng.randint(1, 28)),
+                rng.random() < 0.1,
+                "micro",
+            )
+        )
     items.sort(key=lambda item: item[0])
     count = 0
     with path.open("wb") as handle:
         handle.write(b"[")
-        for index, (number, name, form, company, code, street, town, registered, removed,
-                    size) in enumerate(items):
+        for index, (
+            number,
+            name,
+            form,
+            company,
+            code,
+            street,
+            town,
+            registered,
+            removed,
+            size,
+        ) in enumerate(items):
             registered = registered or date(2012, 4, 1)
-            income = {"micro": 8_000, "small": 120_000, "medium": 2_000_000,
-                      "large": 25_000_000, "public": 0}.get(size, 50_000)
-            charity_type = ("CIO" if form == "cio" else
-                            "Charitable company" if company else "Trust")
+            income = {
+                "micro": 8_000,
+                "small": 120_000,
+                "medium": 2_000_000,
+                "large": 25_000_000,
+                "public": 0,
+            }.get(size, 50_000)
+            charity_type = "CIO" if form == "cio" else "Charitable company" if company else "Trust"
             record = {
                 "date_of_extract": f"{SNAPSHOT_DATE.isoformat()}T00:00:00",
                 "organisation_number": 5_900_000 + int(number) % 1_000_000,
@@ -311,8 +448,9 @@ def write_charities(path: Path, charities: list[Org], filler: int, rng: random.R
                 "charity_type": charity_type,
                 "charity_registration_status": "Removed" if removed else "Registered",
                 "date_of_registration": f"{registered.isoformat()}T00:00:00",
-                "date_of_removal": (f"{(SNAPSHOT_DATE - timedelta(days=400)).isoformat()}"
-                                    "T00:00:00") if removed else None,
+                "date_of_removal": (f"{(SNAPSHOT_DATE - timedelta(days=400)).isoformat()}T00:00:00")
+                if removed
+                else None,
                 "charity_reporting_status": "Submission Received",
                 "latest_acc_fin_period_start_date": f"{SNAPSHOT_DATE.year - 1}-04-01T00:00:00",
                 "latest_acc_fin_period_end_date": f"{SNAPSHOT_DATE.year}-03-31T00:00:00",

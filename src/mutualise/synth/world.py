@@ -137,10 +137,19 @@ def generate_world(
     units = max(1, min(50, releases // 20_000))
     for index, body in enumerate(_public_bodies(rng, units, places, pool), start=1):
         scheme = {"local-authority": "GB-LAE", "nhs": "GB-NHS"}.get(body.kind, "GB-GOR")
-        buyers.append(from_public_body({
-            "key": f"buyer-{index:04d}", "name": body.name, "public_body_type": body.kind,
-            "region": body.region, "identifiers": [{"scheme": scheme, "id": body.code}],
-        }, rng, address_places))
+        buyers.append(
+            from_public_body(
+                {
+                    "key": f"buyer-{index:04d}",
+                    "name": body.name,
+                    "public_body_type": body.kind,
+                    "region": body.region,
+                    "identifiers": [{"scheme": scheme, "id": body.code}],
+                },
+                rng,
+                address_places,
+            )
+        )
 
     programme_orgs: list[Org] = []
     live_mutuals: list[tuple[dict[str, Any], Org]] = []
@@ -163,8 +172,11 @@ def generate_world(
     social = [factory.social_enterprise() for _ in range(int(n_suppliers * 0.17))]
     large = [factory.large() for _ in range(int(n_suppliers * 0.12))]
     extra_psms = [factory.extra_mutual() for _ in range(max(20, int(n_suppliers * 0.03)))]
-    active_mutuals = [org for o, org in live_mutuals
-                      if o["journey"]["retender_outcome"] not in ("WOUND_UP", "ACQUIRED")]
+    active_mutuals = [
+        org
+        for o, org in live_mutuals
+        if o["journey"]["retender_outcome"] not in ("WOUND_UP", "ACQUIRED")
+    ]
     psm_pool = active_mutuals + extra_psms
     rng.shuffle(psm_pool)
     pools = {
@@ -180,12 +192,20 @@ def generate_world(
     truth_writer = TruthWriter(out_dir / "truth")
     truth = Truth(truth_writer.write)
     sink = ReleaseSink(out_dir / "ocds")
-    simulator = Simulator(random.Random(f"mutualise-ocds:{seed}:{programme_size}"), sink,
-                          truth, rates, noise, pools, buyers)
+    simulator = Simulator(
+        random.Random(f"mutualise-ocds:{seed}:{programme_size}"),
+        sink,
+        truth,
+        rates,
+        noise,
+        pools,
+        buyers,
+    )
     buyer_by_key = {b.key: b for b in buyers}
     for organisation, org in live_mutuals:
-        group = simulator.programme_group(organisation, org,
-                                          buyer_by_key[organisation["parent_body"]])
+        group = simulator.programme_group(
+            organisation, org, buyer_by_key[organisation["parent_body"]]
+        )
         simulator.run_group(group)
     last = 0
     while sink.count < releases:
@@ -201,17 +221,31 @@ def generate_world(
 
     everyone = programme_orgs + smes + social + large + extra_psms + buyers
     for org in everyone:
-        truth.add("organisations", {
-            "key": org.key, "name": org.name, "class": org.cls,
-            "role": ("public_body" if org.cls == PUBLIC_BODY else
-                     "programme" if org.programme_key else "supplier"),
-            "legal_form": org.legal_form, "size": org.size, "identifiers": org.identifiers(),
-            "register_identifier": org.register_identifier, "postcode": org.postcode,
-            "region": org.region, "trading_name": org.trading_name,
-            "in_companies_house_file": bool(org.company_number) and not org.dissolved,
-            "programme_key": org.programme_key,
-            "programme_stage": stage_of.get(org.programme_key, ""),
-        })
+        truth.add(
+            "organisations",
+            {
+                "key": org.key,
+                "name": org.name,
+                "class": org.cls,
+                "role": (
+                    "public_body"
+                    if org.cls == PUBLIC_BODY
+                    else "programme"
+                    if org.programme_key
+                    else "supplier"
+                ),
+                "legal_form": org.legal_form,
+                "size": org.size,
+                "identifiers": org.identifiers(),
+                "register_identifier": org.register_identifier,
+                "postcode": org.postcode,
+                "region": org.region,
+                "trading_name": org.trading_name,
+                "in_companies_house_file": bool(org.company_number) and not org.dissolved,
+                "programme_key": org.programme_key,
+                "programme_stage": stage_of.get(org.programme_key, ""),
+            },
+        )
     truth.close()
     truth_rows = truth_writer.close()
 
@@ -228,14 +262,16 @@ def generate_world(
     fca_dir = out_dir / "registers" / "fca"
     fca_dir.mkdir(parents=True, exist_ok=True)
     societies = [o for o in everyone if o.society_number]
-    fca_rows = write_fca(fca_dir / FCA_FILE, societies, max(50, 3 * len(societies)),
-                         register_rng, pool)
+    fca_rows = write_fca(
+        fca_dir / FCA_FILE, societies, max(50, 3 * len(societies)), register_rng, pool
+    )
     report("registers", 2, 3)
     charity_dir = out_dir / "registers" / "charities"
     charity_dir.mkdir(parents=True, exist_ok=True)
     charities = [o for o in everyone if o.charity_number]
-    charity_rows = write_charities(charity_dir / CHARITY_FILE, charities,
-                                   max(50, 3 * len(charities)), register_rng, pool)
+    charity_rows = write_charities(
+        charity_dir / CHARITY_FILE, charities, max(50, 3 * len(charities)), register_rng, pool
+    )
     report("registers", 3, 3)
 
     counts = {
@@ -254,15 +290,26 @@ def generate_world(
         "fca_rows": fca_rows,
         "charity_rows": charity_rows,
     }
-    files = ["programme.json", f"registers/companies-house/{CH_FILE}", f"registers/fca/{FCA_FILE}",
-             f"registers/charities/{CHARITY_FILE}"]
+    files = [
+        "programme.json",
+        f"registers/companies-house/{CH_FILE}",
+        f"registers/fca/{FCA_FILE}",
+        f"registers/charities/{CHARITY_FILE}",
+    ]
     files += [str(p.relative_to(out_dir)) for p in ocds_files]
     files += [f"truth/{name}.parquet" for name in sorted(truth_rows)]
     summary = WorldSummary(
-        out_dir=out_dir, seed=seed, programme_size=programme_size,
-        requested_releases=releases, releases=sink.count,
-        releases_by_tag=dict(sorted(sink.by_tag.items())), register_rows=ch_rows,
-        counts=counts, truth_rows=truth_rows, rates=asdict(rates), noise=asdict(noise),
+        out_dir=out_dir,
+        seed=seed,
+        programme_size=programme_size,
+        requested_releases=releases,
+        releases=sink.count,
+        releases_by_tag=dict(sorted(sink.by_tag.items())),
+        register_rows=ch_rows,
+        counts=counts,
+        truth_rows=truth_rows,
+        rates=asdict(rates),
+        noise=asdict(noise),
         files=[*files, "world.json"],
     )
     summary.seconds = time.perf_counter() - started
@@ -270,9 +317,9 @@ def generate_world(
     world["out_dir"] = "."
     world["ocds_layout"] = {
         "ocds/contracts-finder/releases-YYYY.jsonl.gz": "one OCDS release per line "
-                                                        "(ocid prefix ocds-b5fd17-)",
+        "(ocid prefix ocds-b5fd17-)",
         "ocds/find-a-tender/packages-YYYY.jsonl.gz": "one release package per line, up to 100 "
-                                                     "releases each (ocid prefix ocds-h6vhtk-)",
+        "releases each (ocid prefix ocds-h6vhtk-)",
     }
     world["snapshot_date"] = "2026-11-01"
     (out_dir / "world.json").write_bytes(orjson.dumps(world, option=orjson.OPT_INDENT_2))

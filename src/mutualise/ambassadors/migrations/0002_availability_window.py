@@ -5,26 +5,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ambassadors', '0001_initial'),
-        ('organisations', '0001_initial'),
+        ("ambassadors", "0001_initial"),
+        ("organisations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ambassadorprofile',
-            name='available_from',
-            field=models.DateField(blank=True, help_text='First day they can take new groups (blank: now).', null=True),
+            model_name="ambassadorprofile",
+            name="available_from",
+            field=models.DateField(
+                blank=True, help_text="First day they can take new groups (blank: now).", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='ambassadorprofile',
-            name='available_until',
-            field=models.DateField(blank=True, help_text='Last day they can take new groups (blank: no end).', null=True),
+            model_name="ambassadorprofile",
+            name="available_until",
+            field=models.DateField(
+                blank=True,
+                help_text="Last day they can take new groups (blank: no end).",
+                null=True,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ambassadorprofile',
-            constraint=models.CheckConstraint(condition=models.Q(('available_until__isnull', True), ('available_from__isnull', True), ('available_until__gte', models.F('available_from')), _connector='OR'), name='ambassador_available_until_after_from'),
+            model_name="ambassadorprofile",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("available_until__isnull", True),
+                    ("available_from__isnull", True),
+                    ("available_until__gte", models.F("available_from")),
+                    _connector="OR",
+                ),
+                name="ambassador_available_until_after_from",
+            ),
         ),
     ]

@@ -6,36 +6,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RetentionRun',
+            name="RetentionRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField()),
-                ('policy_version', models.CharField(max_length=40)),
-                ('summary', models.JSONField(default=dict)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                ("policy_version", models.CharField(max_length=40)),
+                ("summary", models.JSONField(default=dict)),
             ],
             options={
-                'ordering': ['-at'],
+                "ordering": ["-at"],
             },
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='actor_label',
-            field=models.CharField(help_text="Who acted, as shown; blanked if the person's data is erased.", max_length=200),
+            model_name="auditevent",
+            name="actor_label",
+            field=models.CharField(
+                help_text="Who acted, as shown; blanked if the person's data is erased.",
+                max_length=200,
+            ),
         ),
         migrations.CreateModel(
-            name='TwoFactorThrottle',
+            name="TwoFactorThrottle",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('failures', models.PositiveIntegerField(default=0)),
-                ('last_failure_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='two_factor_throttle', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("failures", models.PositiveIntegerField(default=0)),
+                ("last_failure_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="two_factor_throttle",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
     ]

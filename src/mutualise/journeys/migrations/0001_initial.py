@@ -7,58 +7,142 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('organisations', '0001_initial'),
+        ("organisations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Journey',
+            name="Journey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', django_fsm.FSMField(choices=[('EXPLORE', 'Explore'), ('OPTIONS_APPRAISAL', 'Options appraisal'), ('BUSINESS_CASE', 'Business case'), ('PARENT_BODY_DECISION', 'Parent body decision'), ('LEGAL_FORM_AND_GOVERNANCE', 'Legal form and governance'), ('CONTRACT_AND_TRANSFER', 'Contract and transfer'), ('SHADOW_OPERATION', 'Shadow operation'), ('LIVE', 'Live'), ('GROW_AND_DIVERSIFY', 'Grow and diversify'), ('RETENDER', 'Re-tender'), ('OUTCOME', 'Re-tender outcome'), ('WITHDRAWN', 'Withdrawn')], db_index=True, default='EXPLORE', max_length=50, protected=True)),
-                ('stage_entered_at', models.DateTimeField(blank=True, null=True)),
-                ('started_on', models.DateField(blank=True, null=True)),
-                ('senior_sponsor_name', models.CharField(blank=True, max_length=200)),
-                ('senior_sponsor_role', models.CharField(blank=True, max_length=200)),
-                ('options_appraisal_choice', models.CharField(blank=True, choices=[('in_house', 'Keep the service in-house'), ('council_company', 'A company owned by the council'), ('outsourcing', 'Outsource the service'), ('mutual', 'Spin out as a mutual')], max_length=32)),
-                ('business_case_completed_on', models.DateField(blank=True, null=True)),
-                ('parent_body_decision_date', models.DateField(blank=True, null=True)),
-                ('parent_body_decision_reference', models.CharField(blank=True, max_length=200)),
-                ('procurement_route', models.CharField(blank=True, choices=[('direct_award', 'Direct award'), ('competition', 'Competition'), ('reservation', 'Competition reserved for mutuals')], max_length=32)),
-                ('service_contract_reference', models.CharField(blank=True, max_length=200)),
-                ('service_contract_start', models.DateField(blank=True, null=True)),
-                ('contract_end_date', models.DateField(blank=True, null=True)),
-                ('shadow_operation_started_on', models.DateField(blank=True, null=True)),
-                ('go_live_date', models.DateField(blank=True, null=True)),
-                ('diversification_plan', models.TextField(blank=True)),
-                ('retender_outcome', models.CharField(blank=True, max_length=32)),
-                ('needs_ambassador', models.BooleanField(default=True)),
-                ('stated_needs', models.TextField(blank=True, help_text='What help the group says it needs.')),
-                ('organisation', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='journey', to='organisations.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "stage",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("EXPLORE", "Explore"),
+                            ("OPTIONS_APPRAISAL", "Options appraisal"),
+                            ("BUSINESS_CASE", "Business case"),
+                            ("PARENT_BODY_DECISION", "Parent body decision"),
+                            ("LEGAL_FORM_AND_GOVERNANCE", "Legal form and governance"),
+                            ("CONTRACT_AND_TRANSFER", "Contract and transfer"),
+                            ("SHADOW_OPERATION", "Shadow operation"),
+                            ("LIVE", "Live"),
+                            ("GROW_AND_DIVERSIFY", "Grow and diversify"),
+                            ("RETENDER", "Re-tender"),
+                            ("OUTCOME", "Re-tender outcome"),
+                            ("WITHDRAWN", "Withdrawn"),
+                        ],
+                        db_index=True,
+                        default="EXPLORE",
+                        max_length=50,
+                        protected=True,
+                    ),
+                ),
+                ("stage_entered_at", models.DateTimeField(blank=True, null=True)),
+                ("started_on", models.DateField(blank=True, null=True)),
+                ("senior_sponsor_name", models.CharField(blank=True, max_length=200)),
+                ("senior_sponsor_role", models.CharField(blank=True, max_length=200)),
+                (
+                    "options_appraisal_choice",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("in_house", "Keep the service in-house"),
+                            ("council_company", "A company owned by the council"),
+                            ("outsourcing", "Outsource the service"),
+                            ("mutual", "Spin out as a mutual"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("business_case_completed_on", models.DateField(blank=True, null=True)),
+                ("parent_body_decision_date", models.DateField(blank=True, null=True)),
+                ("parent_body_decision_reference", models.CharField(blank=True, max_length=200)),
+                (
+                    "procurement_route",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("direct_award", "Direct award"),
+                            ("competition", "Competition"),
+                            ("reservation", "Competition reserved for mutuals"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("service_contract_reference", models.CharField(blank=True, max_length=200)),
+                ("service_contract_start", models.DateField(blank=True, null=True)),
+                ("contract_end_date", models.DateField(blank=True, null=True)),
+                ("shadow_operation_started_on", models.DateField(blank=True, null=True)),
+                ("go_live_date", models.DateField(blank=True, null=True)),
+                ("diversification_plan", models.TextField(blank=True)),
+                ("retender_outcome", models.CharField(blank=True, max_length=32)),
+                ("needs_ambassador", models.BooleanField(default=True)),
+                (
+                    "stated_needs",
+                    models.TextField(blank=True, help_text="What help the group says it needs."),
+                ),
+                (
+                    "organisation",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="journey",
+                        to="organisations.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['organisation__name'],
+                "ordering": ["organisation__name"],
             },
         ),
         migrations.CreateModel(
-            name='ReadinessAssessment',
+            name="ReadinessAssessment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('questionnaire_version', models.CharField(max_length=40)),
-                ('answers', models.JSONField(blank=True, default=dict)),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('result', models.JSONField(blank=True, default=dict, help_text='Scores per theme at submission.')),
-                ('journey', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assessments', to='journeys.journey')),
-                ('started_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("questionnaire_version", models.CharField(max_length=40)),
+                ("answers", models.JSONField(blank=True, default=dict)),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "result",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="Scores per theme at submission."
+                    ),
+                ),
+                (
+                    "journey",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assessments",
+                        to="journeys.journey",
+                    ),
+                ),
+                (
+                    "started_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at'],
+                "ordering": ["-started_at"],
             },
         ),
     ]

@@ -6,68 +6,223 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=300)),
-                ('reference', models.CharField(blank=True, db_index=True, help_text="The programme's own reference, e.g. org-001 in the generated world.", max_length=40)),
-                ('kind', models.CharField(choices=[('public_body', 'Public body'), ('staff_group', 'Staff group planning to spin out'), ('mutual', 'Public service mutual'), ('social_enterprise', 'Other social enterprise or charity'), ('private_company', 'Private company')], db_index=True, max_length=32)),
-                ('legal_form', models.CharField(choices=[('none', 'Not incorporated'), ('cic_guarantee', 'Community interest company limited by guarantee'), ('cic_shares', 'Community interest company limited by shares'), ('company_guarantee', 'Company limited by guarantee'), ('company_shares', 'Company limited by shares'), ('community_benefit_society', 'Community benefit society'), ('cooperative_society', 'Co-operative society'), ('cio', 'Charitable incorporated organisation'), ('charity', 'Charity (unincorporated trust or association)'), ('llp', 'Limited liability partnership'), ('plc', 'Public limited company'), ('public_body', 'Public body')], default='none', max_length=32)),
-                ('public_body_type', models.CharField(blank=True, choices=[('local-authority', 'Local authority'), ('nhs', 'NHS body'), ('central-government', 'Central government department or agency'), ('other-public', 'Other public body')], max_length=32)),
-                ('sector', models.CharField(blank=True, choices=[('health', 'Community health'), ('social-care', 'Adult social care'), ('childrens-services', "Children's services"), ('youth-services', 'Youth services'), ('libraries-culture', 'Libraries and culture'), ('leisure', 'Leisure and sport'), ('education', 'Education and skills'), ('employment', 'Employment support'), ('housing', 'Housing and homelessness'), ('back-office', 'Back-office and professional services')], db_index=True, max_length=32)),
-                ('region', models.CharField(blank=True, choices=[('north-east', 'North East'), ('north-west', 'North West'), ('yorkshire-humber', 'Yorkshire and The Humber'), ('east-midlands', 'East Midlands'), ('west-midlands', 'West Midlands'), ('east-of-england', 'East of England'), ('london', 'London'), ('south-east', 'South East'), ('south-west', 'South West'), ('scotland', 'Scotland'), ('wales', 'Wales'), ('northern-ireland', 'Northern Ireland')], db_index=True, max_length=32)),
-                ('description', models.TextField(blank=True)),
-                ('services_delivered', models.TextField(blank=True)),
-                ('delivers_in_england', models.BooleanField(blank=True, null=True)),
-                ('left_public_sector', models.BooleanField(blank=True, null=True)),
-                ('delivers_public_services', models.BooleanField(blank=True, null=True)),
-                ('has_social_mission', models.BooleanField(blank=True, null=True)),
-                ('spun_out_on', models.DateField(blank=True, null=True)),
-                ('staff_count', models.PositiveIntegerField(blank=True, null=True)),
-                ('annual_income_pence', models.BigIntegerField(blank=True, null=True)),
-                ('staff_vote_share_percent', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)])),
-                ('staff_board_seats', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('board_seats', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('employee_trust_stake_percent', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)])),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('parent_body', models.ForeignKey(blank=True, help_text='The public body the group came from and delivers services for.', limit_choices_to={'kind': 'public_body'}, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='spin_outs', to='organisations.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=300)),
+                (
+                    "reference",
+                    models.CharField(
+                        blank=True,
+                        db_index=True,
+                        help_text="The programme's own reference, e.g. org-001 in the generated world.",
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("public_body", "Public body"),
+                            ("staff_group", "Staff group planning to spin out"),
+                            ("mutual", "Public service mutual"),
+                            ("social_enterprise", "Other social enterprise or charity"),
+                            ("private_company", "Private company"),
+                        ],
+                        db_index=True,
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "legal_form",
+                    models.CharField(
+                        choices=[
+                            ("none", "Not incorporated"),
+                            ("cic_guarantee", "Community interest company limited by guarantee"),
+                            ("cic_shares", "Community interest company limited by shares"),
+                            ("company_guarantee", "Company limited by guarantee"),
+                            ("company_shares", "Company limited by shares"),
+                            ("community_benefit_society", "Community benefit society"),
+                            ("cooperative_society", "Co-operative society"),
+                            ("cio", "Charitable incorporated organisation"),
+                            ("charity", "Charity (unincorporated trust or association)"),
+                            ("llp", "Limited liability partnership"),
+                            ("plc", "Public limited company"),
+                            ("public_body", "Public body"),
+                        ],
+                        default="none",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "public_body_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("local-authority", "Local authority"),
+                            ("nhs", "NHS body"),
+                            ("central-government", "Central government department or agency"),
+                            ("other-public", "Other public body"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "sector",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("health", "Community health"),
+                            ("social-care", "Adult social care"),
+                            ("childrens-services", "Children's services"),
+                            ("youth-services", "Youth services"),
+                            ("libraries-culture", "Libraries and culture"),
+                            ("leisure", "Leisure and sport"),
+                            ("education", "Education and skills"),
+                            ("employment", "Employment support"),
+                            ("housing", "Housing and homelessness"),
+                            ("back-office", "Back-office and professional services"),
+                        ],
+                        db_index=True,
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "region",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("north-east", "North East"),
+                            ("north-west", "North West"),
+                            ("yorkshire-humber", "Yorkshire and The Humber"),
+                            ("east-midlands", "East Midlands"),
+                            ("west-midlands", "West Midlands"),
+                            ("east-of-england", "East of England"),
+                            ("london", "London"),
+                            ("south-east", "South East"),
+                            ("south-west", "South West"),
+                            ("scotland", "Scotland"),
+                            ("wales", "Wales"),
+                            ("northern-ireland", "Northern Ireland"),
+                        ],
+                        db_index=True,
+                        max_length=32,
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                ("services_delivered", models.TextField(blank=True)),
+                ("delivers_in_england", models.BooleanField(blank=True, null=True)),
+                ("left_public_sector", models.BooleanField(blank=True, null=True)),
+                ("delivers_public_services", models.BooleanField(blank=True, null=True)),
+                ("has_social_mission", models.BooleanField(blank=True, null=True)),
+                ("spun_out_on", models.DateField(blank=True, null=True)),
+                ("staff_count", models.PositiveIntegerField(blank=True, null=True)),
+                ("annual_income_pence", models.BigIntegerField(blank=True, null=True)),
+                (
+                    "staff_vote_share_percent",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=5,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                    ),
+                ),
+                ("staff_board_seats", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("board_seats", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "employee_trust_stake_percent",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=5,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "parent_body",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The public body the group came from and delivers services for.",
+                        limit_choices_to={"kind": "public_body"},
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="spin_outs",
+                        to="organisations.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Identifier',
+            name="Identifier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scheme', models.CharField(max_length=16)),
-                ('value', models.CharField(max_length=40)),
-                ('added_at', models.DateTimeField(auto_now_add=True)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='identifiers', to='organisations.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("scheme", models.CharField(max_length=16)),
+                ("value", models.CharField(max_length=40)),
+                ("added_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="identifiers",
+                        to="organisations.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['scheme', 'value'],
+                "ordering": ["scheme", "value"],
             },
         ),
         migrations.AddIndex(
-            model_name='organisation',
-            index=models.Index(fields=['kind', 'sector', 'region'], name='organisatio_kind_eb4545_idx'),
+            model_name="organisation",
+            index=models.Index(
+                fields=["kind", "sector", "region"], name="organisatio_kind_eb4545_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='organisation',
-            constraint=models.CheckConstraint(condition=models.Q(('staff_board_seats__isnull', True), ('board_seats__isnull', True), ('staff_board_seats__lte', models.F('board_seats')), _connector='OR'), name='staff_seats_within_board'),
+            model_name="organisation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("staff_board_seats__isnull", True),
+                    ("board_seats__isnull", True),
+                    ("staff_board_seats__lte", models.F("board_seats")),
+                    _connector="OR",
+                ),
+                name="staff_seats_within_board",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='identifier',
-            constraint=models.UniqueConstraint(fields=('scheme', 'value'), name='unique_identifier'),
+            model_name="identifier",
+            constraint=models.UniqueConstraint(
+                fields=("scheme", "value"), name="unique_identifier"
+            ),
         ),
     ]
