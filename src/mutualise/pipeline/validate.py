@@ -129,7 +129,7 @@ class OfflineSchema(SchemaOCDS):
             schema["definitions"].setdefault(name, {"type": "object"})
         return schema
 
-    @functools.lru_cache  # noqa: B019 - one schema object per package, as libcoveocds does
+    @functools.lru_cache  # noqa: B019 - the object lives as long as the process (see _schema)
     def get_schema_obj(self, *, deref: bool = False, proxies: bool = False) -> Any:
         import jsonref
 
@@ -147,8 +147,11 @@ class OfflineSchema(SchemaOCDS):
     def process_codelists(self) -> None:
         super().process_codelists()
         for name, codes in _uk_codelists().items():
-            if name.startswith("+") and name[1:] in self.extended_codelists:
-                self.extended_codelists[name[1:]] |= codes
+            patched = self.extended_codelists.get(name[1:])
+            if name.startswith("+") and patched is not None:
+                patched |= codes
+            elif name.startswith("-") and patched is not None:
+                patched -= codes
             elif not name.startswith(("+", "-")):
                 self.extended_codelists[name] = set(codes)
 
