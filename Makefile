@@ -26,9 +26,7 @@ help:
 $(PY_STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
-	# --no-compile: byte-compiling every installed module (pyspark alone is thousands) took half
-	# of the install; Python compiles the modules it imports, once, when it first imports them.
-	$(BIN)/pip install --quiet --no-compile -c requirements.lock -e '.[test,spark]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test,spark]'
 	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json
