@@ -614,8 +614,12 @@ class Ingester:
             if release[0]:
                 self._keep(record, where, release, version)
             else:
-                _, reason, code, raw, ocid, release_id = release
-                self._quarantine(record, where, reason, code, raw, ocid, release_id)
+                self._refuse(record, where, release)
+
+    def _refuse(self, record: dict[str, Any], where: Position, release: Examined) -> None:
+        """Quarantine a release `examine` rejected."""
+        _, reason, code, raw, ocid, release_id = release
+        self._quarantine(record, where, reason, code, raw, ocid, release_id)
 
     def _take_block(self, block: Block, record: dict[str, Any], skip: int) -> None:
         """Take a worker's block; its first `skip` values were committed by an earlier run."""
@@ -625,10 +629,8 @@ class Ingester:
             if isinstance(refused, BadInput):
                 self._take(refused, record)
             else:
-                where, release = refused
                 self.summary.releases_read += 1
-                _, reason, code, raw, ocid, release_id = release
-                self._quarantine(record, where, reason, code, raw, ocid, release_id)
+                self._refuse(record, *refused)
         table = block.releases
         if skip:
             table = table.filter(pc.greater_equal(table["value"], skip))
