@@ -23,7 +23,7 @@ help:
 	@echo "make demo   set everything up on SQLite + DuckDB and serve http://127.0.0.1:8000"
 	@echo "make test   install what the tests need and run the whole suite on SQLite and PostgreSQL"
 
-$(PY_STAMP): pyproject.toml requirements.lock
+$(PY_STAMP): pyproject.toml requirements.lock src/mutualise/pipeline/_native.c
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[test,spark]'
@@ -76,4 +76,4 @@ bench: install
 	done
 
 clean:
-	rm -rf var $(VENV) node_modules $(CSS)
+	rm -rf var $(VENV) node_modules $(CSS) src/mutualise/pipeline/_native.*.so

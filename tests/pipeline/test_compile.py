@@ -60,7 +60,7 @@ def test_compiled_table_equals_ocdsmerge(built_warehouse: Path) -> None:
 def test_worker_pool_and_versioned_output(small_input: Path, tmp_path: Path, monkeypatch) -> None:
     import mutualise.pipeline.compile as compile_module
 
-    monkeypatch.setattr(compile_module, "SORT_BYTES", 20_000)  # many ranges for each worker
+    monkeypatch.setattr(compile_module, "PARTITION_BYTES", 20_000)  # many partitions a worker
     warehouse = tmp_path / "wh"
     ingest([small_input], warehouse)
     summary = compile_releases(warehouse, versioned=True, workers=2)
@@ -96,35 +96,39 @@ def test_export_writes_one_release_per_line(built_warehouse: Path, tmp_path: Pat
     assert ocids == sorted(ocids)
 
 
-def test_sorting_range_by_range_gives_the_same_table(
+def test_many_partitions_give_the_same_table(
     small_input: Path, tmp_path: Path, monkeypatch
 ) -> None:
-    """With a sort budget of a few releases' bodies, ocids are sorted in many ranges."""
+    """With a partition budget of a few releases' bodies, ocids are merged in many partitions."""
     import mutualise.pipeline.compile as compile_module
-
-    def table(warehouse: Path) -> list[tuple]:
-        query = (
-            "SELECT ocid, compiled_release, release_count, release_ids, tags "
-            "FROM compiled_releases ORDER BY ocid"
-        )
-        return Warehouse(warehouse).connect().execute(query).fetchall()
 
     whole = tmp_path / "whole"
     ingest([small_input], whole)
     compile_releases(whole, workers=1)
-    monkeypatch.setattr(compile_module, "SORT_BYTES", 5_000)
-    ranged = tmp_path / "ranged"
-    ingest([small_input], ranged)
-    summary = compile_releases(ranged, workers=1)
+    monkeypatch.setattr(compile_module, "PARTITION_BYTES", 5_000)
+    partitioned = tmp_path / "partitioned"
+    ingest([small_input], partitioned)
+    summary = compile_releases(partitioned, workers=1)
     assert summary.merged > 10 and summary.errors == 0
-    assert table(ranged) == table(whole)
-    ranges = (
-        Warehouse(ranged)
-        .connect()
-        .execute("SELECT count(*) FROM compiled_releases WHERE release_count > 1")
-        .fetchone()
-    )
-    assert ranges is not None and ranges[0] > 3  # more ocids merged than fit one range
+    assert compiled_table(partitioned) == compiled_table(whole)
+    assert len(list((partitioned / "tmp").glob("partitions-*"))) == 0  # removed after the run
+
+
+def test_c_and_python_compile_the_same_table(samples: Path, tmp_path: Path, monkeypatch) -> None:
+    """The C merge (the default) and the Python merge give the same table, byte for byte."""
+    warehouses = {}
+    for flag in ("1", "0"):
+        monkeypatch.setenv("MUTUALISE_NATIVE", flag)
+        warehouses[flag] = tmp_path / f"wh-{flag}"
+        ingest([samples], warehouses[flag])
+        summary = compile_releases(warehouses[flag], workers=2)
+        assert summary.merged > 10
+    assert compiled_table(warehouses["1"]) == compiled_table(warehouses["0"])
+
+
+def compiled_table(warehouse: Path) -> list[tuple]:
+    query = "SELECT * FROM compiled_releases ORDER BY ocid"
+    return Warehouse(warehouse).connect().execute(query).fetchall()
 
 
 def test_a_failed_compile_leaves_the_earlier_table_and_no_staging_folder(
@@ -140,12 +144,12 @@ def test_a_failed_compile_leaves_the_earlier_table_and_no_staging_folder(
     compiled_dir = Warehouse(warehouse).compiled_dir
     before = sorted(path.read_bytes() for path in compiled_dir.glob("*.parquet"))
 
-    def failing(connection, ranges):
+    def failing(job):
         raise compile_module.duckdb.OutOfMemoryException("out of memory (simulated)")
-        yield  # a generator, like the real one
 
-    monkeypatch.setattr(compile_module, "_sorted_groups", failing)
+    monkeypatch.setattr(compile_module, "merge_partitions", failing)
     with pytest.raises(compile_module.duckdb.OutOfMemoryException):
         compile_releases(warehouse, workers=1)
     assert sorted(path.read_bytes() for path in compiled_dir.glob("*.parquet")) == before
     assert [path.name for path in compiled_dir.parent.iterdir() if path.name.startswith(".")] == []
+    assert list((warehouse / "tmp").glob("partitions-*")) == []

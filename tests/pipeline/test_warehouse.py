@@ -85,10 +85,13 @@ def test_leftovers_of_killed_steps_are_removed(small_input: Path, tmp_path: Path
     for folder in dead:
         folder.mkdir(parents=True)
         (folder / "part-0.parquet").write_bytes(b"half")
-    (warehouse.root / "tmp").mkdir(exist_ok=True)
-    (warehouse.root / "tmp" / "merge-ocids-0badf00d.parquet").write_bytes(b"half")
+    (warehouse.root / "tmp" / "partitions-0badf00d" / "part=1").mkdir(parents=True)
+    (warehouse.root / "tmp" / "partitions-0badf00d" / "part=1" / "data_0.parquet").write_bytes(
+        b"half"
+    )
+    (warehouse.root / "tmp" / "merge-ocids-0badf00d.parquet").write_bytes(b"half")  # older versions
     compile_releases(warehouse.root, workers=1)
     flatten(warehouse.root)
     assert [path for path in dead if path.exists()] == []
-    assert list((warehouse.root / "tmp").glob("merge-ocids-*")) == []
+    assert list((warehouse.root / "tmp").iterdir()) == []
     assert warehouse.connect().execute("SELECT count(*) FROM processes").fetchone() == (189,)

@@ -5,18 +5,19 @@ Streaming, so memory stays flat however large the input. Two paths:
   repeated ids) compiles to the release itself with a new id, date and tag. DuckDB writes these
   rows itself, in parallel and spilling to disk past its memory limit, assembling each JSON
   from the stored body as text without parsing it;
-- every other ocid is merged by `merge.Merger` (the OCDS merge rules, identical output to
-  ocdsmerge). Those ocids are cut into ranges of about SORT_BYTES of JSON; each worker process
-  takes every other range, has its own DuckDB sort each range by (ocid, date, ingest order),
-  reads the sorted stream in record batches, merges one ocid at a time and writes its own
-  Parquet file. Nothing but the range bounds crosses between processes.
+- every other ocid is merged by the OCDS merge rules (identical output to ocdsmerge). One pass
+  over the releases writes those ocids' rows into partitions of about PARTITION_BYTES of JSON by
+  a hash of the ocid (Parquet, in the warehouse's tmp folder); each worker process takes every
+  other partition, sorts it by (ocid, date, ingest order) and compiles it: in C
+  (`native.compile_sorted`), or with `merge.Merger` for what the C merge leaves, for versioned
+  releases and when the C module is off. Each worker writes its own Parquet file; nothing but
+  file names crosses between processes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
-import itertools
 import os
 import shutil
 import time
@@ -31,8 +32,10 @@ from typing import Any
 import duckdb
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from mutualise.pipeline import native
 from mutualise.pipeline.merge import Merger, default_plan
 from mutualise.pipeline.warehouse import Warehouse
 
@@ -51,11 +54,10 @@ COMPILED_SCHEMA = pa.schema(
     ]
 )
 
-READ_BATCH = 5_000  # rows fetched from DuckDB at a time
+READ_BATCH = 5_000  # rows turned into Python values at a time (the Python merge)
 OUTPUT_ROWS = 10_000  # compiled releases per Parquet row group / file flush
-DUCKDB_MEMORY_MB = 256  # shared by the merge workers; compile stays under 1 GB at 1M releases
-DUCKDB_MEMORY = f"{DUCKDB_MEMORY_MB}MB"
-SORT_BYTES = 48 * 1024 * 1024  # JSON bodies sorted at a time (see `_sorted_groups`)
+DUCKDB_MEMORY = "256MB"  # compile stays under 1 GB at 1M releases
+PARTITION_BYTES = 48 * 1024 * 1024  # JSON bodies a worker sorts and merges at a time
 
 
 @dataclass
@@ -68,6 +70,9 @@ class CompileSummary:
 
 
 # -- merging, in each worker -------------------------------------------------------------------
+ROW_COLUMNS = ["ocid", "release_id", "date", "tag", "body", "simple", "source", "date_utc"]
+
+
 def _release(row: tuple) -> dict[str, Any]:
     ocid, release_id, date, tag, body = row[:5]
     release = orjson.loads(body)
@@ -83,8 +88,8 @@ def _release(row: tuple) -> dict[str, Any]:
 def merge_group(
     rows: list[tuple], compiler: Merger, versioner: Merger | None
 ) -> tuple[str | None, str | None, str | None]:
-    """Compile one ocid's rows (ocid, release id, date, tag, body, simple, …), sorted by date:
-    (compiled JSON, versioned JSON, error)."""
+    """Compile one ocid's rows (ROW_COLUMNS), sorted by date: (compiled JSON, versioned JSON,
+    error)."""
     try:
         releases = [_release(row) for row in rows]
         simple = [bool(row[5]) for row in rows]
@@ -99,40 +104,76 @@ def merge_group(
 
 @dataclass
 class _Job:
-    """The ranges of ocids one worker merges, and where it writes them."""
+    """The partitions one worker merges, and where it writes them."""
 
-    files: list[str]
-    merge_ocids: str  # Parquet file of the ocids to merge
-    ranges: list[tuple[str | None, str | None]]
+    partitions: list[str]
     target: str
     versioned: bool
-    memory: str
-    spill: str
 
 
-def merge_ranges(job: _Job) -> tuple[int, int, int]:
-    """Merge the job's ranges of ocids into its own Parquet file: (releases, ocids, errors)."""
+def merge_partitions(job: _Job) -> tuple[int, int, int]:
+    """Merge the job's partitions into its own Parquet file: (releases, ocids, errors)."""
     compiler = Merger(default_plan())
     versioner = Merger(default_plan(), versioned=True) if job.versioned else None
+    plan = None if job.versioned else native.merge_plan(compiler.plan)
     releases = compiled = errors = 0
     output = _PartWriter(Path(job.target))
-    with duckdb.connect() as connection, _no_gc():
-        _configure(connection, 1, job.memory, job.spill)
-        _releases_view(connection, job.files)
-        connection.execute(
-            "CREATE TEMP TABLE merge_ocids AS SELECT ocid FROM read_parquet(?)", [job.merge_ocids]
-        )
-        for rows in _sorted_groups(connection, job.ranges):
-            row = _describe(rows)
-            row["compiled_release"], row["versioned_release"], row["merge_error"] = merge_group(
-                rows, compiler, versioner
-            )
-            output.add(row)
-            releases += len(rows)
-            compiled += 1
-            errors += row["merge_error"] is not None
+    with _no_gc():
+        for path in job.partitions:
+            table = pq.read_table(path)
+            order = pc.sort_indices(table, [(key, "ascending") for key in ("ocid", "date", "seq")])
+            if plan is not None:
+                groups, group_errors = _merge_natively(table, order, plan, compiler, output)
+            else:
+                groups, group_errors = _merge_in_python(
+                    table.take(order), compiler, versioner, output
+                )
+            releases += table.num_rows
+            compiled += groups
+            errors += group_errors
     output.close()
     return releases, compiled, errors
+
+
+def _merge_natively(
+    table: pa.Table, order: pa.Array, plan: Any, compiler: Merger, output: _PartWriter
+) -> tuple[int, int]:
+    """Compile a partition in C, in `order`; the ocids it leaves are merged by `compiler`."""
+    groups, columns, refused = native.compile_sorted(plan, table, order)
+    compiled = native.table_from_buffers(COMPILED_SCHEMA, columns)
+    if refused:
+        releases = compiled["compiled_release"].to_pylist()
+        errors = compiled["merge_error"].to_pylist()
+        for group, first, end in refused:
+            part = table.take(order[first:end]).select(ROW_COLUMNS).to_pydict()
+            rows = list(zip(*part.values(), strict=True))
+            releases[group], _, errors[group] = merge_group(rows, compiler, None)
+        compiled = compiled.set_column(
+            COMPILED_SCHEMA.get_field_index("compiled_release"),
+            COMPILED_SCHEMA.field("compiled_release"),
+            pa.array(releases, pa.string()),
+        ).set_column(
+            COMPILED_SCHEMA.get_field_index("merge_error"),
+            COMPILED_SCHEMA.field("merge_error"),
+            pa.array(errors, pa.string()),
+        )
+    output.add_table(compiled)
+    return groups, compiled.num_rows - compiled["merge_error"].null_count
+
+
+def _merge_in_python(
+    table: pa.Table, compiler: Merger, versioner: Merger | None, output: _PartWriter
+) -> tuple[int, int]:
+    groups = errors = 0
+    for rows in _groups(table.select(ROW_COLUMNS).to_batches(READ_BATCH)):
+        row = _describe(rows)
+        row["compiled_release"], row["versioned_release"], row["merge_error"] = merge_group(
+            rows, compiler, versioner
+        )
+        output.add(row)
+        groups += 1
+        errors += row["merge_error"] is not None
+    return groups, errors
 
 
 # -- the run -------------------------------------------------------------------------------------
@@ -148,6 +189,10 @@ class _PartWriter:
             values.append(row.get(name))
         if len(self.rows["ocid"]) >= OUTPUT_ROWS:
             self.flush()
+
+    def add_table(self, table: pa.Table) -> None:
+        self.flush()
+        self.writer.write_table(table, row_group_size=OUTPUT_ROWS)
 
     def flush(self) -> None:
         if self.rows["ocid"]:
@@ -213,46 +258,19 @@ def _groups(reader: Any) -> Iterator[list[tuple]]:
         yield current
 
 
-def _ranges(connection: duckdb.DuckDBPyConnection) -> list[tuple[str | None, str | None]]:
-    """Cut the ocids of `merge_ocids` into ranges of about SORT_BYTES of body each.
-
-    Each range is sorted on its own, so no sort has to spill the whole input (1.2 GB of bodies at
-    1M releases) under DuckDB's memory limit while its result streams out.
-    """
-    bounds = connection.execute(
-        "SELECT ocid FROM (SELECT ocid, sum(size) OVER (ORDER BY ocid) AS running "
-        "FROM merge_ocids) QUALIFY running // ? <> lag(running, 1, 0) OVER (ORDER BY ocid) // ? "
-        "ORDER BY ocid",
-        [SORT_BYTES, SORT_BYTES],
-    ).fetchall()
-    edges: list[str | None] = [None, *(row[0] for row in bounds), None]
-    return list(itertools.pairwise(edges))
-
-
-def _sorted_groups(
-    connection: duckdb.DuckDBPyConnection, ranges: list[tuple[str | None, str | None]]
-) -> Iterator[list[tuple]]:
-    """The releases of the ocids in `merge_ocids` within the ranges, grouped by ocid, in (ocid,
-    date, ingest order)."""
-    for low, high in ranges:
-        # Every release of a selected ocid is to be merged, so the ocid list alone selects them
-        # (repeating the selection here made DuckDB run out of memory at 1M releases).
-        where = ["ocid IN (SELECT ocid FROM merge_ocids)"]
-        parameters = []
-        if low is not None:
-            where.append("ocid >= ?")
-            parameters.append(low)
-        if high is not None:
-            where.append("ocid < ?")
-            parameters.append(high)
-        # A relation, not execute(): DuckDB then streams the sorted rows instead of
-        # materialising (and copying) the whole result before the first batch.
-        query = (
-            "SELECT ocid, release_id, date, tag, body, simple, source, "  # noqa: S608
-            "epoch_us(date_utc) AS date_utc "
-            f"FROM releases WHERE {' AND '.join(where)} ORDER BY ocid, date, seq"
-        )
-        yield from _groups(connection.sql(query, params=parameters).to_arrow_reader(READ_BATCH))
+def _partition(connection: duckdb.DuckDBPyConnection, partitions: int, folder: Path) -> list[str]:
+    """Write the releases of the ocids in `merge_ocids` into `partitions` folders of Parquet by a
+    hash of the ocid, in one pass (so each process's releases land in one partition). Small row
+    groups keep DuckDB's buffers, one per partition, within its memory limit."""
+    target = str(folder).replace("'", "''")
+    connection.execute("SET partitioned_write_flush_threshold = 2048")
+    connection.execute(
+        "COPY (SELECT ocid, release_id, date, tag, body, simple, source, "  # noqa: S608
+        f"epoch_us(date_utc) AS date_utc, seq, hash(ocid) % {partitions} AS part "
+        "FROM releases WHERE ocid IN (SELECT ocid FROM merge_ocids)) "
+        f"TO '{target}' (FORMAT parquet, PARTITION_BY (part), COMPRESSION lz4, ROW_GROUP_SIZE 2048)"
+    )
+    return sorted(str(path) for path in folder.glob("part=*"))
 
 
 def _configure(
@@ -299,56 +317,44 @@ class Compiler:
     def _compile_files(self, files: list[Path], output: _Output) -> None:
         spill = self.warehouse.root / "tmp"
         spill.mkdir(parents=True, exist_ok=True)
-        listed = [str(path) for path in files]
-        merge_ocids = spill / f"merge-ocids-{uuid.uuid4().hex[:8]}.parquet"  # read by the workers
-        with duckdb.connect() as connection:
-            _configure(connection, self.workers, DUCKDB_MEMORY, str(spill))
-            _releases_view(connection, listed)
-            having = "TRUE"
-            if self.fast:
-                self._write_simple(connection, output)
-                having = "count(*) > 1 OR NOT bool_and(simple)"
-            connection.execute(
-                "CREATE TEMP TABLE merge_ocids AS SELECT ocid, sum(strlen(body)) AS size "  # noqa: S608
-                f"FROM releases GROUP BY ocid HAVING {having}"
-            )
-            ranges = _ranges(connection)
-            target = str(merge_ocids).replace("'", "''")
-            copy = f"COPY (SELECT ocid FROM merge_ocids) TO '{target}' (FORMAT parquet)"  # noqa: S608
-            connection.execute(copy)
+        folder = spill / f"partitions-{uuid.uuid4().hex[:8]}"  # read by the workers
         try:
-            self._merge(listed, str(merge_ocids), ranges, output, str(spill))
+            with duckdb.connect() as connection:
+                _configure(connection, self.workers, DUCKDB_MEMORY, str(spill))
+                _releases_view(connection, [str(path) for path in files])
+                having = "TRUE"
+                if self.fast:
+                    self._write_simple(connection, output)
+                    having = "count(*) > 1 OR NOT bool_and(simple)"
+                connection.execute(
+                    "CREATE TEMP TABLE merge_ocids AS SELECT ocid, sum(strlen(body)) AS size "  # noqa: S608
+                    f"FROM releases GROUP BY ocid HAVING {having}"
+                )
+                size = int(
+                    connection.execute("SELECT sum(size) FROM merge_ocids").fetchall()[0][0] or 0
+                )
+                partitions = max(self.workers, -(-size // PARTITION_BYTES))
+                paths = _partition(connection, partitions, folder) if size else []
+            self._merge(paths, output)
         finally:
-            merge_ocids.unlink(missing_ok=True)
+            shutil.rmtree(folder, ignore_errors=True)
 
-    def _merge(
-        self,
-        files: list[str],
-        merge_ocids: str,
-        ranges: list[tuple[str | None, str | None]],
-        output: _Output,
-        spill: str,
-    ) -> None:
-        """Merge the ranges in `workers` processes, each taking every other range."""
-        parts = max(1, min(self.workers, len(ranges)))
-        memory = f"{DUCKDB_MEMORY_MB // parts}MB"
+    def _merge(self, paths: list[str], output: _Output) -> None:
+        """Merge the partitions in `workers` processes, each taking every other partition."""
+        parts = max(1, min(self.workers, len(paths)))
         jobs = [
             _Job(
-                files,
-                merge_ocids,
-                ranges[part::parts],
+                paths[part::parts],
                 str(output.staging / f"part-merge-{part}.parquet"),
                 self.versioned,
-                memory,
-                spill,
             )
             for part in range(parts)
         ]
         if parts == 1:
-            self._count(merge_ranges(jobs[0]))
+            self._count(merge_partitions(jobs[0]))
             return
         with ProcessPoolExecutor(parts, mp_context=get_context("fork")) as pool:
-            for future in as_completed([pool.submit(merge_ranges, job) for job in jobs]):
+            for future in as_completed([pool.submit(merge_partitions, job) for job in jobs]):
                 self._count(future.result())
 
     def _count(self, result: tuple[int, int, int]) -> None:
@@ -423,7 +429,8 @@ def compile_releases(
         warehouse.remove_leftovers(
             warehouse.compiled_dir.parent, f".{warehouse.compiled_dir.name}-"
         )
-        warehouse.remove_leftovers(warehouse.root / "tmp", "merge-ocids-")
+        for prefix in ("partitions-", "merge-ocids-"):  # merge-ocids: versions before 2026-12
+            warehouse.remove_leftovers(warehouse.root / "tmp", prefix)
         summary = Compiler(warehouse, versioned, workers, progress).run()
     summary.seconds = time.monotonic() - started
     return summary

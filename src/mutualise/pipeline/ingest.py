@@ -15,6 +15,7 @@ out of the release table and quarantined as a conflict, so nothing is lost silen
 
 from __future__ import annotations
 
+import bisect
 import collections
 import contextlib
 import gc
@@ -23,7 +24,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
@@ -31,11 +32,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from mutualise.pipeline import native
 from mutualise.pipeline.dates import parse_datetime, to_micros
 from mutualise.pipeline.jsonio import (
     READ_ERRORS,
@@ -360,30 +363,68 @@ class Block:
 
 
 def examine_block(args: tuple[str, bytes, int, int, bool]) -> Block:
-    """Parse and examine a block of JSON Lines (in a worker)."""
+    """Parse and examine a block of JSON Lines (in a worker).
+
+    The C fast path (`native.examine_block`) reads the plain values and returns their rows as
+    Arrow buffers; the values it leaves (and every value, when it is off) are read here. Both
+    give the same rows (tests/pipeline/test_native.py)."""
     label, data, start, first_line, legacy_hash = args
     columns: dict[str, list[Any]] = {name: [] for name in BLOCK_SCHEMA.names}
     refused: list[tuple[int, BadInput | tuple[Position, Examined]]] = []
+    fast = None if legacy_hash else native.examine_block(data, label, start, first_line)
+    with _no_gc():
+        if fast is None:
+            count, values, tables = 0, _python_values(data, start, first_line), []
+        else:
+            count, values, tables = fast[0], iter(fast[2]), [native.block_table(fast[1])]
+        for value, number, offset, text in values:
+            _examine_line(
+                columns, refused, text, Position(label, number, offset), value, legacy_hash
+            )
+            count = max(count, value + 1)
+        tables.append(pa.Table.from_pydict(columns, schema=BLOCK_SCHEMA))
+    # The rows read in C come first: `value` gives the file order (see `Ingester._take_block`).
+    return Block(count, pa.concat_tables(tables) if len(tables) > 1 else tables[0], refused)
+
+
+def _file_order(table: pa.Table) -> np.ndarray:
+    """The row numbers of a block's table in file order (its values in order; a value's own
+    releases are in order already)."""
+    return np.argsort(table["value"].to_numpy(), kind="stable")
+
+
+def _python_values(
+    data: bytes, start: int, first_line: int
+) -> Iterator[tuple[int, int, int, bytes]]:
+    """The non-empty lines of a block: (value number, line number, byte offset, stripped line)."""
     value = 0
     offset = start
-    with _no_gc():
-        for number, line in enumerate(data.split(b"\n"), first_line):
-            text = line.strip()
-            if text:
-                parsed = parse_line(text, label, number, offset)
-                if isinstance(parsed, BadInput):
-                    refused.append((value, parsed))
-                else:
-                    for index, examined, version in examine_value(parsed[1], legacy_hash):
-                        where = Position(label, number, offset, index)
-                        if examined[0]:
-                            _add_release(columns, where, examined, version, value)
-                        else:
-                            refused.append((value, (where, examined)))
-                value += 1
-            offset += len(line) + 1
-        table = pa.Table.from_pydict(columns, schema=BLOCK_SCHEMA)
-    return Block(value, table, refused)
+    for number, line in enumerate(data.split(b"\n"), first_line):
+        text = line.strip()
+        if text:
+            yield value, number, offset, text
+            value += 1
+        offset += len(line) + 1
+
+
+def _examine_line(
+    columns: dict[str, list[Any]],
+    refused: list[tuple[int, BadInput | tuple[Position, Examined]]],
+    text: bytes,
+    where: Position,
+    value: int,
+    legacy_hash: bool,
+) -> None:
+    parsed = parse_line(text, where.file, where.line or 0, where.offset or 0)
+    if isinstance(parsed, BadInput):
+        refused.append((value, parsed))
+        return
+    for index, examined, version in examine_value(parsed[1], legacy_hash):
+        release_where = Position(where.file, where.line, where.offset, index)
+        if examined[0]:
+            _add_release(columns, release_where, examined, version, value)
+        else:
+            refused.append((value, (release_where, examined)))
 
 
 def _add_release(
@@ -394,7 +435,7 @@ def _add_release(
     columns["byte_offset"].append(where.offset)
     columns["item"].append(where.index)
     columns["value"].append(value)
-    columns["key"].append(_signed(_release_key(ocid, release_id, date, digest)))
+    columns["key"].append(_release_key(ocid, release_id, date, digest))
     columns["raw_id"].append(None if raw_id is None else orjson.dumps(raw_id).decode())
 
 
@@ -415,11 +456,6 @@ def _append_release(
     columns["source_file"].append(where.file)
     columns["position"].append(where.describe())
     columns["line"].append(where.line)
-
-
-def _signed(number: int) -> int:
-    """A hash as a signed 64-bit integer (Python's are, but keep Arrow's int64 safe anyway)."""
-    return (number + (1 << 63)) % (1 << 64) - (1 << 63)
 
 
 @contextlib.contextmanager
@@ -462,6 +498,36 @@ class _Batch:
             self.releases = {name: [] for name in RELEASE_SCHEMA.names}
 
 
+class _Digests:
+    """The content hashes of the releases seen so far, numbered in the order they came, so that
+    `Ingester.known` holds a number per release rather than a string."""
+
+    def __init__(self) -> None:
+        self.chunks: list[Any] = []  # Arrow arrays, or lists of strings for releases one by one
+        self.starts: list[int] = []
+        self.count = 0
+
+    def add(self, digests: Any) -> int:
+        """Number the digests; return the first one's number."""
+        first = self.count
+        self.chunks.append(digests)
+        self.starts.append(first)
+        self.count += len(digests)
+        return first
+
+    def add_one(self, digest: str) -> int:
+        if not self.chunks or not isinstance(self.chunks[-1], list):
+            self.add([])
+        self.chunks[-1].append(digest)
+        self.count += 1
+        return self.count - 1
+
+    def __getitem__(self, number: int) -> str:
+        chunk = bisect.bisect_right(self.starts, number) - 1
+        value = self.chunks[chunk][number - self.starts[chunk]]
+        return value if isinstance(value, str) else value.as_py()
+
+
 class Ingester:
     def __init__(
         self,
@@ -477,11 +543,14 @@ class Ingester:
         self.batch = _Batch()
         self.manifest = warehouse.read_manifest()
         self.pending_files: dict[str, dict[str, Any]] = {}
-        self.known: dict[int, str] = {}
+        self.known: dict[int, int] = {}  # deduplication key -> number of its content hash
+        self.digests = _Digests()
         self.now = to_micros(datetime.now(UTC))
         self.last_report = 0.0
         self.workers = workers
         self.pool: ProcessPoolExecutor | None = None
+        self.committer = ThreadPoolExecutor(1, thread_name_prefix="ingest-commit")
+        self.committing: Future[None] | None = None
         # A warehouse that already has releases hashed the old way keeps that way.
         if "hash_version" not in self.manifest:
             self.manifest["hash_version"] = 1 if self.manifest["batches"] else HASH_VERSION
@@ -496,6 +565,7 @@ class Ingester:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
+        self.committer.shutdown(wait=True)  # a commit under way ends whole (it is atomic anyway)
 
     def _discard_uncommitted(self) -> None:
         """Delete Parquet files no committed batch lists: the remains of an interrupted run."""
@@ -521,14 +591,18 @@ class Ingester:
             reader = connection.sql(query).to_arrow_reader(200_000)
             for chunk in reader:
                 columns = chunk.to_pydict()
-                for ocid, release_id, date, digest in zip(
-                    columns["ocid"],
-                    columns["release_id"],
-                    columns["date"],
-                    columns["content_hash"],
-                    strict=True,
-                ):
-                    self.known[_release_key(ocid, release_id, date, digest)] = digest
+                keys = [
+                    _release_key(ocid, release_id, date, digest)
+                    for ocid, release_id, date, digest in zip(
+                        columns["ocid"],
+                        columns["release_id"],
+                        columns["date"],
+                        columns["content_hash"],
+                        strict=True,
+                    )
+                ]
+                first = self.digests.add(chunk.column("content_hash"))
+                self.known.update(zip(keys, range(first, first + len(keys)), strict=True))
 
     # files
     def ingest_file(self, path: Path) -> None:
@@ -584,15 +658,16 @@ class Ingester:
         pending: collections.deque[Future[Block]] = collections.deque()
         label = str(path)
         failure = None
-        lines = 0
+        last: tuple[int, bytes] = (1, b"")  # the last block read: (its first line, its bytes)
         try:
             for label, data, start, first_line in chunks:
                 task = (label, data, start, first_line, self.legacy_hash)
                 pending.append(self.pool.submit(examine_block, task))
-                lines = first_line + data.count(b"\n")
+                last = (first_line, data)
                 while len(pending) > 2 * self.workers:
                     yield pending.popleft().result()
         except READ_ERRORS as error:  # a truncated or corrupt gzip: keep what was read, say so
+            lines = last[0] - 1 + last[1].count(b"\n")
             failure = unreadable(label, error, f"line {lines:,}")
         while pending:
             yield pending.popleft().result()
@@ -639,10 +714,12 @@ class Ingester:
         if kept.num_rows:
             first = int(self.manifest["next_seq"])
             self.manifest["next_seq"] = first + kept.num_rows
+            seq = np.empty(kept.num_rows, dtype=np.int64)  # numbered in file order
+            seq[_file_order(kept)] = np.arange(first, first + kept.num_rows, dtype=np.int64)
             kept = kept.drop_columns(list(BLOCK_ONLY))
             kept = kept.append_column(
-                "source", pa.array([record["source"]] * kept.num_rows, pa.string())
-            ).append_column("seq", pa.array(range(first, first + kept.num_rows), pa.int64()))
+                "source", pa.repeat(pa.scalar(record["source"], pa.string()), kept.num_rows)
+            ).append_column("seq", pa.array(seq))
             self.batch.add_table(kept.select(RELEASE_SCHEMA.names).cast(RELEASE_SCHEMA))
             self.summary.releases_new += kept.num_rows
         self._report()
@@ -650,19 +727,24 @@ class Ingester:
     def _deduplicate(self, table: pa.Table, record: dict[str, Any]) -> pa.Table:
         """The rows not seen before; a same-key row with other content is quarantined."""
         known = self.known
-        keep: list[bool] = []
+        keys = table["key"].to_pylist()
+        if known.keys().isdisjoint(keys) and len(set(keys)) == len(keys):  # the usual case
+            first = self.digests.add(table["content_hash"])
+            known.update(zip(keys, range(first, first + len(keys)), strict=True))
+            return table
+        keep = [False] * len(keys)
         digests = table["content_hash"].to_pylist()
-        for row, (key, digest) in enumerate(zip(table["key"].to_pylist(), digests, strict=True)):
+        for row in _file_order(table).tolist():  # the first in the file is kept
+            key, digest = keys[row], digests[row]
             earlier = known.get(key)
             if earlier is None:
-                known[key] = digest
-                keep.append(True)
+                known[key] = self.digests.add_one(digest)
+                keep[row] = True
                 continue
-            keep.append(False)
             self.summary.duplicates += 1
-            if earlier != digest:
+            if self.digests[earlier] != digest:
                 self._quarantine_conflict(record, table.slice(row, 1).to_pylist()[0])
-        return table.filter(pa.array(keep, pa.bool_())) if not all(keep) else table
+        return table.filter(pa.array(keep, pa.bool_()))
 
     def _quarantine_conflict(self, record: dict[str, Any], row: dict[str, Any]) -> None:
         raw_id = None if row["raw_id"] is None else orjson.loads(row["raw_id"])
@@ -685,13 +767,13 @@ class Ingester:
         earlier = self.known.get(key)
         if earlier is not None:
             self.summary.duplicates += 1
-            if earlier != digest:
+            if self.digests[earlier] != digest:
                 raw = _whole_release(body, ocid, date, raw_id, tag)
                 self._quarantine(
                     record, where, CONFLICT_REASON, "conflicting_duplicate", raw, ocid, release_id
                 )
             return
-        self.known[key] = digest
+        self.known[key] = self.digests.add_one(digest)
         columns = self.batch.releases
         _append_release(columns, where, release, version)
         columns["source"].append(record["source"])
@@ -735,31 +817,49 @@ class Ingester:
 
     # committing
     def commit(self) -> None:
-        """Write the batch's files, then list them in the manifest: the commit point."""
+        """Write the batch's files, then list them in the manifest: the commit point.
+
+        The writing happens on a thread (pyarrow writes without holding the GIL) while the next
+        batch is read; one commit at a time, each in order, so the commit point stays the same."""
         if not len(self.batch) and not self.pending_files:
             return
         name = f"batch-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.parquet"
         entry: dict[str, Any] = {
-            "releases": None,
-            "quarantine": None,
+            "releases": name if self.batch.rows else None,
+            "quarantine": name if self.batch.quarantine else None,
             "rows": self.batch.rows,
         }
-        if self.batch.rows:
-            _write_atomically(
-                self.batch.release_table(), RELEASE_SCHEMA, self.warehouse.releases_dir / name
-            )
-            entry["releases"] = name
-        if self.batch.quarantine:
-            _write_atomically(
-                self.batch.quarantine, QUARANTINE_SCHEMA, self.warehouse.quarantine_dir / name
-            )
-            entry["quarantine"] = name
         if entry["releases"] or entry["quarantine"]:
             self.manifest["batches"].append(entry)
         self.manifest["files"].update(self.pending_files)
-        self.warehouse.write_manifest(self.manifest)
+        manifest = orjson.loads(orjson.dumps(self.manifest))  # as of now: the main thread goes on
+        releases = self.batch.release_table() if self.batch.rows else None
+        quarantine = self.batch.quarantine
+        self.finish_commits()
+        self.committing = self.committer.submit(
+            self._write_batch, name, releases, quarantine, manifest
+        )
         self.pending_files = {}
         self.batch = _Batch()
+
+    def _write_batch(
+        self,
+        name: str,
+        releases: pa.Table | None,
+        quarantine: list[dict[str, Any]],
+        manifest: dict[str, Any],
+    ) -> None:
+        if releases is not None:
+            _write_atomically(releases, RELEASE_SCHEMA, self.warehouse.releases_dir / name)
+        if quarantine:
+            _write_atomically(quarantine, QUARANTINE_SCHEMA, self.warehouse.quarantine_dir / name)
+        self.warehouse.write_manifest(manifest)
+
+    def finish_commits(self) -> None:
+        """Wait for the commit being written (raising what stopped it)."""
+        if self.committing is not None:
+            committing, self.committing = self.committing, None
+            committing.result()
 
     def write_file_table(self) -> None:
         rows = [{"sha256": digest, **state} for digest, state in self.manifest["files"].items()]
@@ -807,8 +907,16 @@ def _whole_release(body: Any, ocid: str, date: str, raw_id: Any, tag: Any) -> st
 
 
 def _release_key(ocid: str, release_id: str | None, date: str, digest: str) -> int:
-    """The deduplication key: (ocid, release id, date), or the content hash when there is no id."""
-    return hash((ocid, release_id, date) if release_id is not None else (ocid, digest))
+    """The deduplication key: (ocid, release id, date), or the content hash when there is no id,
+    as a signed 64-bit BLAKE2b of the length-prefixed parts (the same as `native.release_key`)."""
+    if native.enabled():
+        return native.release_key(ocid, release_id, date, digest)
+    parts = ("i", ocid, release_id, date) if release_id is not None else ("h", ocid, digest)
+    hasher = hashlib.blake2b(parts[0].encode(), digest_size=8)
+    for part in parts[1:]:
+        encoded = str(part).encode("utf-8", "surrogatepass")
+        hasher.update(len(encoded).to_bytes(4, "little") + encoded)
+    return int.from_bytes(hasher.digest(), "little", signed=True)
 
 
 def _write_atomically(
@@ -871,6 +979,7 @@ def ingest(
             for path in files:
                 ingester.ingest_file(path)
             ingester.commit()
+            ingester.finish_commits()
             ingester.write_file_table()
         finally:
             ingester.close()
