@@ -408,8 +408,12 @@ def _order(table: pa.Table) -> pa.Array:
 
 
 def compiled_both_ways(releases: list[dict]) -> tuple[list[dict], list[dict]]:
-    """The compiled table's rows from C (refused ocids left null) and from the Python path."""
-    table = _partition_table(releases)
+    """The compiled table's rows from C (refused ocids left null) and from the Python path.
+
+    The table comes in record batches of three rows, slices of one another (as a partition read
+    from Parquet comes in row groups), so that C reads rows across batches."""
+    whole = _partition_table(releases)
+    table = pa.Table.from_batches(whole.to_batches(max_chunksize=3), schema=whole.schema)
     order = _order(table)
     plan = native.merge_plan(default_plan())
     _, columns, refused = native.compile_sorted(plan, table, order)

@@ -1644,16 +1644,61 @@ done:
     return result;
 }
 
+/* Memory handed to Python without a copy: a read-only buffer that frees it when released. */
+typedef struct {
+    PyObject_HEAD
+    char *data;
+    Py_ssize_t size;
+} Buffer;
+
+static int buffer_get(PyObject *self, Py_buffer *view, int flags)
+{
+    Buffer *buffer = (Buffer *)self;
+    return PyBuffer_FillInfo(view, self, buffer->data ? buffer->data : (char *)"", buffer->size, 1, flags);
+}
+
+static void buffer_dealloc(PyObject *self)
+{
+    free(((Buffer *)self)->data);
+    Py_TYPE(self)->tp_free(self);
+}
+
+static PyBufferProcs buffer_procs = {buffer_get, NULL};
+
+static PyTypeObject BufferType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "mutualise.pipeline._native.Buffer",
+    .tp_basicsize = sizeof(Buffer),
+    .tp_dealloc = buffer_dealloc,
+    .tp_as_buffer = &buffer_procs,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Bytes written by the C module, read through the buffer protocol.",
+};
+
+/* The bytes of `out` as a Buffer, which now owns them (`out` is left empty). */
+static PyObject *take_buffer(Out *out)
+{
+    Buffer *buffer = PyObject_New(Buffer, &BufferType);
+    if (buffer == NULL)
+        return NULL;
+    char *data = out->data;
+    if (data != NULL && out->len < out->capacity) {
+        char *smaller = realloc(data, out->len ? out->len : 1); /* give back what growth left over */
+        if (smaller != NULL)
+            data = smaller;
+    }
+    buffer->data = data;
+    buffer->size = (Py_ssize_t)out->len;
+    out->data = NULL;
+    out->len = out->capacity = 0;
+    return (PyObject *)buffer;
+}
+
 static PyObject *column_buffers(Column *column)
 {
-    PyObject *validity = column->nulls ? PyBytes_FromStringAndSize(column->validity.data,
-                                                                   (Py_ssize_t)column->validity.len)
-                                       : Py_NewRef(Py_None);
-    PyObject *offsets = column->offsets.len ? PyBytes_FromStringAndSize(column->offsets.data,
-                                                                        (Py_ssize_t)column->offsets.len)
-                                            : Py_NewRef(Py_None);
-    PyObject *data = PyBytes_FromStringAndSize(column->data.data ? column->data.data : "",
-                                               (Py_ssize_t)column->data.len);
+    PyObject *validity = column->nulls ? take_buffer(&column->validity) : Py_NewRef(Py_None);
+    PyObject *offsets = column->offsets.len ? take_buffer(&column->offsets) : Py_NewRef(Py_None);
+    PyObject *data = take_buffer(&column->data);
     PyObject *result = NULL;
     if (validity && offsets && data)
         result = Py_BuildValue("(LLOOO)", (long long)column->rows, (long long)column->nulls, validity,
@@ -2466,69 +2511,104 @@ static int same_text(Slice a, Slice b)
     return a.text != NULL && b.text != NULL && a.len == b.len && memcmp(a.text, b.text, a.len) == 0;
 }
 
-/* One group's rows [first, end): its columns, and its compiled release unless refused (1). */
-static int compile_rows(const Plan *plan, InColumn *in, const int64_t *order, Py_ssize_t first,
+/* The releases of a partition, as record batches of the same columns (IN_*). */
+typedef struct {
+    InColumn (*batches)[N_IN];
+    Py_ssize_t count;
+    int64_t *starts; /* the first row of each batch, then the number of rows */
+} Input;
+
+/* A row of the partition: which batch holds it and where. */
+typedef struct {
+    InColumn *in;
+    Py_ssize_t row;
+} Row;
+
+static Row locate(const Input *input, int64_t row)
+{
+    Py_ssize_t low = 0, high = input->count - 1;
+    while (low < high) {
+        Py_ssize_t middle = (low + high + 1) / 2;
+        if (input->starts[middle] <= row)
+            low = middle;
+        else
+            high = middle - 1;
+    }
+    Row found = {input->batches[low], (Py_ssize_t)(row - input->starts[low])};
+    return found;
+}
+
+/* One group's rows (order[first:end]): its columns, and its compiled release unless refused (1). */
+static int compile_rows(const Plan *plan, const Input *input, const int64_t *order, Py_ssize_t first,
                         Py_ssize_t end, Column *out, Out *json)
 {
     Arena arena = {NULL};
     int refused = 1;
     Py_ssize_t count = end - first;
-    Py_ssize_t head = (Py_ssize_t)order[first], tail = (Py_ssize_t)order[end - 1];
-    Slice ocid = in_string(&in[IN_OCID], head);
+    Row *rows = arena_alloc(&arena, sizeof(Row) * (size_t)count);
+    Slice *bodies = arena_alloc(&arena, sizeof(Slice) * (size_t)count);
+    if (rows == NULL || bodies == NULL) {
+        out[K_OCID].data.failed = 1;
+        arena_free(&arena);
+        return 1;
+    }
+    for (Py_ssize_t i = 0; i < count; i++)
+        rows[i] = locate(input, order[first + i]);
+    Row head = rows[0], tail = rows[count - 1];
+    Slice ocid = in_string(&head.in[IN_OCID], head.row);
     column_text(&out[K_OCID], ocid.text ? ocid.text : "", ocid.text ? ocid.len : 0);
     column_int(&out[K_COUNT], count, 1);
-    for (Py_ssize_t i = first; i < end; i++) {
-        Slice id = in_string(&in[IN_RELEASE_ID], (Py_ssize_t)order[i]);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Slice id = in_string(&rows[i].in[IN_RELEASE_ID], rows[i].row);
         if (id.text)
             column_text(&out[K_IDS_ITEM], id.text, id.len);
         else
             column_null_text(&out[K_IDS_ITEM]);
     }
     list_end(&out[K_IDS], &out[K_IDS_ITEM]);
-    column_int(&out[K_FIRST], in_valid(&in[IN_DATE_UTC], head) ? in_int64(&in[IN_DATE_UTC], head) : 0,
-               in_valid(&in[IN_DATE_UTC], head));
-    column_int(&out[K_LAST], in_valid(&in[IN_DATE_UTC], tail) ? in_int64(&in[IN_DATE_UTC], tail) : 0,
-               in_valid(&in[IN_DATE_UTC], tail));
+    const InColumn *first_dates = &head.in[IN_DATE_UTC], *last_dates = &tail.in[IN_DATE_UTC];
+    column_int(&out[K_FIRST], in_valid(first_dates, head.row) ? in_int64(first_dates, head.row) : 0,
+               in_valid(first_dates, head.row));
+    column_int(&out[K_LAST], in_valid(last_dates, tail.row) ? in_int64(last_dates, tail.row) : 0,
+               in_valid(last_dates, tail.row));
 
     /* Tags and sources: each the first time it comes, in order (as `_describe` does). */
     size_t tags = 0;
-    for (Py_ssize_t i = first; i < end; i++) {
-        Py_ssize_t row = (Py_ssize_t)order[i];
-        if (in_valid(&in[IN_TAG], row))
-            tags += (size_t)(in_offset(&in[IN_TAG], row + 1) - in_offset(&in[IN_TAG], row));
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const InColumn *tag = &rows[i].in[IN_TAG];
+        if (in_valid(tag, rows[i].row))
+            tags += (size_t)(in_offset(tag, rows[i].row + 1) - in_offset(tag, rows[i].row));
     }
     Distinct seen_tags, seen_sources;
-    Slice *bodies = arena_alloc(&arena, sizeof(Slice) * (size_t)count);
-    if (bodies == NULL || distinct_init(&seen_tags, &arena, tags) < 0 ||
-        distinct_init(&seen_sources, &arena, (size_t)count) < 0) {
+    if (distinct_init(&seen_tags, &arena, tags) < 0 || distinct_init(&seen_sources, &arena, (size_t)count) < 0) {
         out[K_TAGS].offsets.failed = 1;
         goto done;
     }
-    for (Py_ssize_t i = first; i < end; i++) {
-        Py_ssize_t row = (Py_ssize_t)order[i];
-        if (!in_valid(&in[IN_TAG], row))
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const InColumn *tag = &rows[i].in[IN_TAG], *items = &rows[i].in[IN_TAG_ITEM];
+        if (!in_valid(tag, rows[i].row))
             continue;
-        int32_t a = in_offset(&in[IN_TAG], row), b = in_offset(&in[IN_TAG], row + 1);
-        for (int32_t item = a; item < b && item >= 0 && item < in[IN_TAG_ITEM].rows; item++) {
-            Slice tag = in_string(&in[IN_TAG_ITEM], item);
-            if (tag.text && distinct_add(&seen_tags, tag))
-                column_text(&out[K_TAGS_ITEM], tag.text, tag.len);
+        int32_t a = in_offset(tag, rows[i].row), b = in_offset(tag, rows[i].row + 1);
+        for (int32_t item = a; item < b && item >= 0 && item < items->rows; item++) {
+            Slice text = in_string(items, item);
+            if (text.text && distinct_add(&seen_tags, text))
+                column_text(&out[K_TAGS_ITEM], text.text, text.len);
         }
     }
     list_end(&out[K_TAGS], &out[K_TAGS_ITEM]);
-    for (Py_ssize_t i = first; i < end; i++) {
-        Slice source = in_string(&in[IN_SOURCE], (Py_ssize_t)order[i]);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Slice source = in_string(&rows[i].in[IN_SOURCE], rows[i].row);
         if (source.text && distinct_add(&seen_sources, source))
             column_text(&out[K_SOURCES_ITEM], source.text, source.len);
     }
     list_end(&out[K_SOURCES], &out[K_SOURCES_ITEM]);
 
-    for (Py_ssize_t i = first; i < end; i++) {
-        bodies[i - first] = in_string(&in[IN_BODY], (Py_ssize_t)order[i]);
-        if (bodies[i - first].text == NULL)
+    for (Py_ssize_t i = 0; i < count; i++) {
+        bodies[i] = in_string(&rows[i].in[IN_BODY], rows[i].row);
+        if (bodies[i].text == NULL)
             goto done;
     }
-    Slice date = in_string(&in[IN_DATE], tail);
+    Slice date = in_string(&tail.in[IN_DATE], tail.row);
     if (ocid.text != NULL && date.text != NULL && compile_one(plan, ocid, date, bodies, count, json) == 0)
         refused = 0;
 done:
@@ -2543,21 +2623,49 @@ done:
 }
 
 PyDoc_STRVAR(compile_sorted_doc,
-"compile_sorted(plan, rows, order, ocid, release_id, date, tag, tag_item, body, source, date_utc)\n"
-"    -> (groups, columns, refused)\n\n"
-"Compile a table of releases taken in `order` (int64 row numbers that sort it by ocid, date and\n"
-"ingest order), each column handed over as its Arrow buffers (validity or None, offsets or None,\n"
-"data). `columns` holds the buffers of compile.COMPILED_SCHEMA's columns, one row per ocid, as\n"
-"`examine_block` does; `refused` lists (group, first, end) positions in `order` of the ocids\n"
-"whose compiled release (left null) the Python merge must make.");
+"compile_sorted(plan, order, batches) -> (groups, columns, refused)\n\n"
+"Compile a partition of releases taken in `order` (int64 row numbers that sort it by ocid, date\n"
+"and ingest order). `batches` holds the partition's record batches, each a tuple of its columns\n"
+"ocid, release_id, date, tag, tag items, body, source, date_utc, each column handed over as its\n"
+"Arrow buffers (validity or None, offsets or None, data). `columns` holds the buffers of\n"
+"compile.COMPILED_SCHEMA's columns, one row per ocid, as `examine_block` does; `refused` lists\n"
+"(group, first, end) positions in `order` of the ocids whose compiled release (left null) the\n"
+"Python merge must make.");
+
+static int read_batch(PyObject *specs, InColumn *in)
+{
+    if (!PyTuple_Check(specs) || PyTuple_GET_SIZE(specs) != N_IN + 1) {
+        PyErr_SetString(PyExc_ValueError, "a batch is (rows, ocid, release_id, date, tag, tag items, body, source, date_utc)");
+        return -1;
+    }
+    Py_ssize_t rows = PyLong_AsSsize_t(PyTuple_GET_ITEM(specs, 0));
+    if (rows < 0) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "a batch's rows cannot be negative");
+        return -1;
+    }
+    for (int c = 0; c < N_IN; c++) {
+        Py_ssize_t count = rows;
+        if (c == IN_TAG_ITEM) {
+            /* The tag items: as many as the tag column's last offset says. */
+            count = in_offset(&in[IN_TAG], rows);
+            if (count < 0) {
+                PyErr_SetString(PyExc_ValueError, "a tag column's offsets are broken");
+                return -1;
+            }
+        }
+        if (in_column(PyTuple_GET_ITEM(specs, c + 1), &in[c], count, c != IN_DATE_UTC,
+                      c == IN_DATE_UTC ? 8 : 0) < 0)
+            return -1;
+    }
+    return 0;
+}
 
 static PyObject *compile_sorted(PyObject *self, PyObject *args)
 {
     (void)self;
-    PyObject *capsule, *order_object, *specs[N_IN];
-    Py_ssize_t rows;
-    if (!PyArg_ParseTuple(args, "OnOOOOOOOOO", &capsule, &rows, &order_object, &specs[0], &specs[1],
-                          &specs[2], &specs[3], &specs[4], &specs[5], &specs[6], &specs[7]))
+    PyObject *capsule, *order_object, *batch_list;
+    if (!PyArg_ParseTuple(args, "OOO!", &capsule, &order_object, &PyList_Type, &batch_list))
         return NULL;
     const Plan *plan = PyCapsule_GetPointer(capsule, "mutualise.merge_plan");
     if (plan == NULL)
@@ -2565,42 +2673,52 @@ static PyObject *compile_sorted(PyObject *self, PyObject *args)
     Py_buffer order_buffer;
     if (PyObject_GetBuffer(order_object, &order_buffer, PyBUF_SIMPLE) < 0)
         return NULL;
-    const int64_t *order = order_buffer.buf;
-    int valid_order = rows >= 0 && order_buffer.len >= rows * (Py_ssize_t)sizeof(int64_t);
-    for (Py_ssize_t i = 0; valid_order && i < rows; i++)
-        valid_order = order[i] >= 0 && order[i] < rows;
-    if (!valid_order) {
-        PyBuffer_Release(&order_buffer);
-        PyErr_SetString(PyExc_ValueError, "the order must hold each row number of the table");
-        return NULL;
-    }
-    InColumn in[N_IN];
-    memset(in, 0, sizeof in);
+    Input input = {NULL, PyList_GET_SIZE(batch_list), NULL};
     Column out[N_COMPILED];
+    for (int c = 0; c < N_COMPILED; c++)
+        column_init(&out[c], compiled_offsets[c]);
     Out json = {NULL, 0, 0, 0};
     PyObject *refused = PyList_New(0), *result = NULL, *columns = NULL;
     int ready = refused != NULL;
-    for (int c = 0; c < N_COMPILED; c++)
-        if (column_init(&out[c], compiled_offsets[c]) < 0)
-            ready = 0;
-    for (int c = 0; c < N_IN && ready; c++) {
-        Py_ssize_t count = rows;
-        if (c == IN_TAG_ITEM) {
-            /* The tag items: as many as the tag column's last offset says. */
-            count = in[IN_TAG].has_offsets ? in_offset(&in[IN_TAG], rows) : 0;
-            if (count < 0)
-                ready = 0;
-        }
-        if (ready && in_column(specs[c], &in[c], count, c != IN_DATE_UTC, c == IN_DATE_UTC ? 8 : 0) < 0)
-            ready = 0;
+    input.batches = calloc((size_t)input.count + 1, sizeof(*input.batches));
+    input.starts = calloc((size_t)input.count + 1, sizeof(int64_t));
+    if (input.batches == NULL || input.starts == NULL) {
+        PyErr_NoMemory();
+        ready = 0;
     }
+    Py_ssize_t rows = 0;
+    for (Py_ssize_t b = 0; ready && b < input.count; b++) {
+        if (read_batch(PyList_GET_ITEM(batch_list, b), input.batches[b]) < 0)
+            ready = 0;
+        else {
+            input.starts[b] = rows;
+            rows += input.batches[b][IN_OCID].rows;
+        }
+    }
+    const int64_t *order = order_buffer.buf;
+    if (ready && (order_buffer.len < rows * (Py_ssize_t)sizeof(int64_t) || input.count == 0) && rows > 0) {
+        PyErr_SetString(PyExc_ValueError, "the order must hold each row number of the partition");
+        ready = 0;
+    }
+    for (Py_ssize_t i = 0; ready && i < rows; i++)
+        if (order[i] < 0 || order[i] >= rows) {
+            PyErr_SetString(PyExc_ValueError, "the order must hold each row number of the partition");
+            ready = 0;
+        }
+    if (ready)
+        input.starts[input.count] = rows;
     Py_ssize_t groups = 0;
     for (Py_ssize_t first = 0; ready && first < rows; groups++) {
-        Slice ocid = in_string(&in[IN_OCID], (Py_ssize_t)order[first]);
+        Row head = locate(&input, order[first]);
+        Slice ocid = in_string(&head.in[IN_OCID], head.row);
         Py_ssize_t end = first + 1;
-        while (end < rows && same_text(in_string(&in[IN_OCID], (Py_ssize_t)order[end]), ocid))
+        while (end < rows) {
+            Row next = locate(&input, order[end]);
+            if (!same_text(in_string(&next.in[IN_OCID], next.row), ocid))
+                break;
             end++;
-        if (compile_rows(plan, in, order, first, end, out, &json)) {
+        }
+        if (compile_rows(plan, &input, order, first, end, out, &json)) {
             PyObject *entry = Py_BuildValue("(nnn)", groups, first, end);
             if (entry == NULL || PyList_Append(refused, entry) < 0)
                 ready = 0;
@@ -2631,8 +2749,11 @@ static PyObject *compile_sorted(PyObject *self, PyObject *args)
         PyErr_NoMemory();
     Py_XDECREF(columns);
     Py_XDECREF(refused);
-    for (int c = 0; c < N_IN; c++)
-        in_release(&in[c]);
+    for (Py_ssize_t b = 0; input.batches != NULL && b < input.count; b++)
+        for (int c = 0; c < N_IN; c++)
+            in_release(&input.batches[b][c]);
+    free(input.batches);
+    free(input.starts);
     PyBuffer_Release(&order_buffer);
     for (int c = 0; c < N_COMPILED; c++)
         column_free(&out[c]);
@@ -2663,5 +2784,7 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__native(void)
 {
     init_tables();
+    if (PyType_Ready(&BufferType) < 0)
+        return NULL;
     return PyModule_Create(&module);
 }

@@ -73,37 +73,41 @@ def compile_sorted(
     """Compile a table of releases in C, taking its rows in `order` (which sorts them by ocid, date
     and ingest order): (ocids, column buffers of `compile.COMPILED_SCHEMA`, (ocid's row in the
     output, first, end position in `order`) of the ocids whose compiled release the Python merge
-    must make)."""
-    columns = {name: _whole(table.column(name)) for name in _SORTED_INPUT}
-    tags = columns["tag"]
-    specs = [
-        _spec(columns["ocid"]),
-        _spec(columns["release_id"]),
-        _spec(columns["date"]),
-        (_buffer_of(tags, 0), _buffer_of(tags, 1), None),
-        _spec(tags.values),
-        _spec(columns["body"]),
-        _spec(columns["source"]),
-        (_buffer_of(columns["date_utc"], 0), None, _buffer_of(columns["date_utc"], 1)),
-    ]
+    must make). The table's record batches are read where they are, without a copy."""
+    batches = [_batch_spec(batch) for batch in table.select(_SORTED_INPUT).to_batches()]
     numbers = order.cast(pa.int64()).to_numpy(zero_copy_only=False)
     result: tuple[int, dict[str, tuple], list[tuple]] = _native.compile_sorted(
-        plan, table.num_rows, numbers, *specs
+        plan, numbers, [batch for batch in batches if batch[0]]
     )
     return result
 
 
-_SORTED_INPUT = ("ocid", "release_id", "date", "tag", "body", "source", "date_utc")
+_SORTED_INPUT = ["ocid", "release_id", "date", "tag", "body", "source", "date_utc"]
 
 
-def _whole(column: pa.ChunkedArray) -> pa.Array:
-    """One array starting at its first buffer byte (as the C module reads buffers)."""
-    array = column.combine_chunks()
-    if array.offset or (pa.types.is_list(array.type) and array.values.offset):
-        array = pa.concat_arrays([array.take(pa.array(range(len(array))))])
-    if pa.types.is_list(array.type) and array.values.offset:
-        raise ValueError("a list column whose items are a slice")  # pragma: no cover
-    return array
+def _batch_spec(batch: pa.RecordBatch) -> tuple:
+    """(rows, then the buffers of ocid, release_id, date, tag, tag items, body, source, date_utc)."""
+    ocid, release_id, date, tags, body, source, date_utc = (
+        _unsliced(column) for column in batch.columns
+    )
+    return (
+        batch.num_rows,
+        _spec(ocid),
+        _spec(release_id),
+        _spec(date),
+        (_buffer_of(tags, 0), _buffer_of(tags, 1), None),
+        _spec(_unsliced(tags.values)),
+        _spec(body),
+        _spec(source),
+        (_buffer_of(date_utc, 0), None, _buffer_of(date_utc, 1)),
+    )
+
+
+def _unsliced(array: pa.Array) -> pa.Array:
+    """The array starting at its buffers' first byte (as the C module reads buffers)."""
+    if array.offset == 0 and not (pa.types.is_list(array.type) and array.values.offset):
+        return array
+    return pa.concat_arrays([array.take(pa.array(range(len(array)), pa.int64()))])
 
 
 def _spec(array: pa.Array) -> tuple:
