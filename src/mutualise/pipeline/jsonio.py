@@ -22,6 +22,7 @@ from typing import IO, Any, cast
 import ijson
 import orjson
 from ijson.common import ObjectBuilder
+from isal import igzip, isal_zlib
 
 # Files bigger than this are streamed with ijson instead of being parsed in one go.
 WHOLE_FILE_LIMIT = 256 * 1024 * 1024
@@ -36,7 +37,14 @@ MAX_ARCHIVE_BYTES = 64 * 1024**3
 MAX_COMPRESSION_RATIO = 200
 RATIO_CHECK_BYTES = 16 * 1024 * 1024
 # What reading a damaged file raises: not gzip or zip at all, truncated, or corrupt inside.
-READ_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile, zipfile.LargeZipFile)
+READ_ERRORS = (
+    OSError,
+    EOFError,
+    zlib.error,
+    cast(type[Exception], isal_zlib.error),
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+)
 
 OCDS_SUFFIXES = (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz", ".gz", ".zip")
 
@@ -342,7 +350,7 @@ def jsonl_blocks(path: Path, block_bytes: int) -> Iterator[tuple[str, bytes, int
         return None
     compressed = name.endswith(".gz")
     try:
-        with gzip.open(path, "rb") if compressed else path.open("rb") as stream:
+        with igzip.open(path, "rb") if compressed else path.open("rb") as stream:
             first_line = stream.read(DETECT_BYTES).split(b"\n", 1)[0]
     except READ_ERRORS:
         return None  # `iter_values` says what is wrong with the file
@@ -356,7 +364,9 @@ def _blocks(
 ) -> Iterator[tuple[str, bytes, int, int]]:
     label = str(path)
     start, line = 0, 1
-    with gzip.open(path, "rb") if compressed else path.open("rb") as stream:
+    # ISA-L's gzip: the same stream as the gzip module, read 2-3 times faster (big files only;
+    # small ones keep the gzip module, whose short reads keep every byte before a cut).
+    with igzip.open(path, "rb") if compressed else path.open("rb") as stream:
         carry = b""
         # A line longer than a block, in parts: joined once, not copied again per block.
         parts: list[bytes] = []
