@@ -382,7 +382,10 @@ def examine_block(args: tuple[str, bytes, int, int, bool]) -> Block:
                 columns, refused, text, Position(label, number, offset), value, legacy_hash
             )
             count = max(count, value + 1)
-        tables.append(pa.Table.from_pydict(columns, schema=BLOCK_SCHEMA))
+        if columns["ocid"] or not tables:
+            # Only when there are rows: converting Python values makes pyarrow import pandas
+            # (0.2 s in each new worker process).
+            tables.append(pa.Table.from_pydict(columns, schema=BLOCK_SCHEMA))
     # The rows read in C come first: `value` gives the file order (see `Ingester._take_block`).
     return Block(count, pa.concat_tables(tables) if len(tables) > 1 else tables[0], refused)
 

@@ -75,9 +75,12 @@ def compile_sorted(
     output, first, end position in `order`) of the ocids whose compiled release the Python merge
     must make). The table's record batches are read where they are, without a copy."""
     batches = [_batch_spec(batch) for batch in table.select(_SORTED_INPUT).to_batches()]
-    numbers = order.cast(pa.int64()).to_numpy(zero_copy_only=False)
+    if order.null_count or order.offset or order.type not in (pa.int64(), pa.uint64()):
+        raise ValueError("the order must be row numbers, as pyarrow.compute.sort_indices gives")
+    # The row numbers' own buffer (uint64 row numbers are int64 ones, bit for bit): converting
+    # or casting arrays makes pyarrow import pandas, 0.2 s in every new worker process.
     result: tuple[int, dict[str, tuple], list[tuple]] = _native.compile_sorted(
-        plan, numbers, [batch for batch in batches if batch[0]]
+        plan, order.buffers()[1], [batch for batch in batches if batch[0]]
     )
     return result
 
