@@ -271,6 +271,19 @@ def _groups(reader: Any) -> Iterator[list[tuple]]:
         yield current
 
 
+def _merge_bytes(connection: duckdb.DuckDBPyConnection, files: list[Path]) -> int:
+    """About how many bytes of JSON the ocids in `merge_ocids` have: the body column's size from
+    the Parquet metadata, in proportion to their releases (reading the bodies to measure them
+    would cost a pass over all of them)."""
+    listed = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
+    body, rows = connection.execute(
+        "SELECT sum(total_uncompressed_size) FILTER (WHERE path_in_schema = 'body'), "  # noqa: S608
+        f"(SELECT count(*) FROM releases) FROM parquet_metadata([{listed}])"
+    ).fetchall()[0]
+    merged = connection.execute("SELECT sum(releases) FROM merge_ocids").fetchall()[0][0]
+    return int(body or 0) * int(merged or 0) // max(1, int(rows or 0))
+
+
 def _partition(connection: duckdb.DuckDBPyConnection, partitions: int, folder: Path) -> list[str]:
     """Write the releases of the ocids in `merge_ocids` into `partitions` folders of Parquet by a
     hash of the ocid, in one pass (so each process's releases land in one partition). Small row
@@ -341,12 +354,10 @@ class Compiler:
                     self._write_simple(connection, output)
                     having = "count(*) > 1 OR NOT bool_and(simple)"
                 connection.execute(
-                    "CREATE TEMP TABLE merge_ocids AS SELECT ocid, sum(strlen(body)) AS size "  # noqa: S608
+                    "CREATE TEMP TABLE merge_ocids AS SELECT ocid, count(*) AS releases "  # noqa: S608
                     f"FROM releases GROUP BY ocid HAVING {having}"
                 )
-                size = int(
-                    connection.execute("SELECT sum(size) FROM merge_ocids").fetchall()[0][0] or 0
-                )
+                size = _merge_bytes(connection, files)
                 partitions = max(self.workers, -(-size // PARTITION_BYTES))
                 paths = _partition(connection, partitions, folder) if size else []
             self._merge(paths, output)
