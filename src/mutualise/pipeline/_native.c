@@ -377,6 +377,29 @@ static Node *new_node(Parser *ps, uint8_t type)
 
 static Node *parse_value(Parser *ps);
 
+/* Add a parsed member or item to its container, then read the comma or the closing bracket:
+ * 1 if more follow, 0 if the container is closed, -1 for anything else. */
+static int add_child(Parser *ps, Node *node, Node ***tail, Node *child, char close)
+{
+    **tail = child;
+    *tail = &child->next;
+    if (node->len == UINT32_MAX)
+        return -1;
+    node->len++;
+    skip_space(ps);
+    if (ps->p >= ps->end)
+        return -1;
+    if (*ps->p == ',') {
+        ps->p++;
+        return 1;
+    }
+    if (*ps->p == (unsigned char)close) {
+        ps->p++;
+        return 0;
+    }
+    return -1;
+}
+
 static Node *parse_array(Parser *ps)
 {
     Node *node = new_node(ps, J_ARRAY);
@@ -390,25 +413,9 @@ static Node *parse_array(Parser *ps)
     }
     for (;;) {
         Node *item = parse_value(ps);
-        if (item == NULL)
-            return NULL;
-        *tail = item;
-        tail = &item->next;
-        if (node->len == UINT32_MAX)
-            return NULL;
-        node->len++;
-        skip_space(ps);
-        if (ps->p >= ps->end)
-            return NULL;
-        if (*ps->p == ',') {
-            ps->p++;
-            continue;
-        }
-        if (*ps->p == ']') {
-            ps->p++;
-            return node;
-        }
-        return NULL;
+        int more = item == NULL ? -1 : add_child(ps, node, &tail, item, ']');
+        if (more <= 0)
+            return more == 0 ? node : NULL;
     }
 }
 
@@ -443,23 +450,9 @@ static Node *parse_object(Parser *ps)
         value->key = key;
         value->key_len = key_len;
         value->key_plain = key_plain;
-        *tail = value;
-        tail = &value->next;
-        if (node->len == UINT32_MAX)
-            return NULL;
-        node->len++;
-        skip_space(ps);
-        if (ps->p >= ps->end)
-            return NULL;
-        if (*ps->p == ',') {
-            ps->p++;
-            continue;
-        }
-        if (*ps->p == '}') {
-            ps->p++;
-            return node;
-        }
-        return NULL;
+        int more = add_child(ps, node, &tail, value, '}');
+        if (more <= 0)
+            return more == 0 ? node : NULL;
     }
 }
 
