@@ -673,7 +673,7 @@ static void sort_members(const Node **members, uint32_t count)
 
 /* The members of an object sorted by key, or NULL when a key repeats (orjson keeps the last
  * value; the Python path decides) or memory runs out. */
-static const Node **sorted_members(const Node *object, Arena *arena, int skip_key_fields, uint32_t *count);
+static const Node **sorted_members(const Node *object, Arena *arena, uint32_t *count);
 
 /* How `write_value` treats what it writes. */
 enum {
@@ -692,7 +692,7 @@ static int write_members(Out *out, const Node *object, int mode, Arena *arena)
     const Node **members = NULL;
     if (mode == CANONICAL) {
         uint32_t count;
-        members = sorted_members(object, arena, 0, &count);
+        members = sorted_members(object, arena, &count);
         if (members == NULL)
             return -1;
     }
@@ -1089,15 +1089,14 @@ static int is_key_field(const Node *node)
     return KEY_IS(node, "ocid") || KEY_IS(node, "id") || KEY_IS(node, "date") || KEY_IS(node, "tag");
 }
 
-static const Node **sorted_members(const Node *object, Arena *arena, int skip_key_fields, uint32_t *count)
+static const Node **sorted_members(const Node *object, Arena *arena, uint32_t *count)
 {
     const Node **members = arena_alloc(arena, sizeof(Node *) * ((size_t)object->len + 1));
     if (members == NULL)
         return NULL;
     uint32_t n = 0;
     for (const Node *child = object->first; child != NULL; child = child->next)
-        if (!skip_key_fields || !is_key_field(child))
-            members[n++] = child;
+        members[n++] = child;
     sort_members(members, n);
     for (uint32_t i = 1; i < n; i++)
         if (key_order(&members[i - 1], &members[i]) == 0)
@@ -1291,7 +1290,7 @@ static int contains(const char *text, size_t len, const char *needle)
 static int has_repeated_keys(const Node *object, Arena *arena)
 {
     uint32_t count;
-    return sorted_members(object, arena, 0, &count) == NULL;
+    return sorted_members(object, arena, &count) == NULL;
 }
 
 /* What ingest keeps of one release, read by `examine`. */
@@ -1331,21 +1330,21 @@ static int examine(const Node *release, const char *version, Arena *arena, Out *
             if (item->type != J_STRING)
                 return -1;
     }
-    if (has_repeated_keys(release, arena) || check_parties(release, arena) < 0)
+    uint32_t count;
+    const Node **members = sorted_members(release, arena, &count); /* NULL: a key repeats */
+    if (members == NULL || check_parties(release, arena) < 0)
         return -1;
     int repeated = has_repeated_ids(release, arena);
     if (repeated < 0)
         return -1;
 
     /* The body: the release without its key fields, keys sorted at every level. */
-    uint32_t count;
-    const Node **members = sorted_members(release, arena, 1, &count);
-    if (members == NULL)
-        return -1;
     size_t start = body->len;
     out_char(body, '{');
-    for (uint32_t i = 0; i < count; i++) {
-        if (i)
+    for (uint32_t i = 0, written = 0; i < count; i++) {
+        if (is_key_field(members[i]))
+            continue;
+        if (written++)
             out_char(body, ',');
         out_string(body, members[i]->key, members[i]->key_len, members[i]->key_plain);
         out_char(body, ':');
@@ -1593,8 +1592,7 @@ static int examine_value(Column *columns, const char *text, size_t len, const ch
     Arena arena = {NULL};
     int result = -1;
     Node *root = parse_document(&arena, text, (Py_ssize_t)len);
-    if (root == NULL || root->type != J_OBJECT || has_repeated_keys(root, &arena) ||
-        MEMBER(root, "records") != NULL)
+    if (root == NULL || root->type != J_OBJECT || MEMBER(root, "records") != NULL)
         goto done;
     const Node *releases = MEMBER(root, "releases");
     const char *version;
@@ -1612,7 +1610,8 @@ static int examine_value(Column *columns, const char *text, size_t len, const ch
             version = "1.1";
         else
             goto done;
-        if (MEMBER(root, "ocid") != NULL || releases->type != J_ARRAY)
+        if (MEMBER(root, "ocid") != NULL || releases->type != J_ARRAY ||
+            has_repeated_keys(root, &arena)) /* a release on its own: `examine` checks it */
             goto done;
     }
     Mark marks[N_COLUMNS];
