@@ -1,14 +1,11 @@
 """Compile the ingested releases into one compiled release per ocid.
 
-Streaming, so memory stays flat however large the input. Two paths:
-- an ocid with one "simple" release (flagged at ingest: no nulls, no empty containers, no
-  repeated ids) compiles to the release itself with a new id, date and tag. DuckDB writes these
-  rows itself, in parallel and spilling to disk past its memory limit, assembling each JSON
-  from the stored body as text without parsing it;
-- every other ocid is merged by the OCDS merge rules (identical output to ocdsmerge). One pass
-  over the releases writes those ocids' rows into partitions of about PARTITION_BYTES of JSON by
-  a hash of the ocid (Parquet, in the warehouse's tmp folder); each worker process takes every
-  other partition, sorts it by (ocid, date, ingest order) and compiles it: in C
+Streaming, so memory stays flat however large the input, in two passes over the releases:
+- split: worker processes each read their share of the release files and write every row into
+  one of N partitions by a hash of the ocid (uncompressed Arrow files in the warehouse's tmp
+  folder), N chosen so a partition holds about PARTITION_BYTES of JSON;
+- merge: each worker takes every other partition, sorts it by (ocid, date, ingest order) and
+  compiles it by the OCDS merge rules (identical output to ocdsmerge): in C
   (`native.compile_sorted`), or with `merge.Merger` for what the C merge leaves, for versioned
   releases and when the C module is off. Each worker writes its own Parquet file; nothing but
   file names crosses between processes.
@@ -22,6 +19,7 @@ import os
 import shutil
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -29,7 +27,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-import duckdb
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -56,9 +54,7 @@ COMPILED_SCHEMA = pa.schema(
 
 READ_BATCH = 5_000  # rows turned into Python values at a time (the Python merge)
 OUTPUT_ROWS = 10_000  # compiled releases per Parquet row group / file flush
-DUCKDB_MEMORY = "256MB"  # compile stays under 1 GB at 1M releases
-PARTITION_BYTES = 48 * 1024 * 1024  # JSON bodies a worker sorts and merges at a time
-PARTITION_ROW_GROUP = 2048  # rows; small, so DuckDB's buffer for each partition stays small
+PARTITION_BYTES = 32 * 1024 * 1024  # JSON bodies a worker sorts and merges at a time
 
 
 @dataclass
@@ -72,6 +68,19 @@ class CompileSummary:
 
 # -- merging, in each worker -------------------------------------------------------------------
 ROW_COLUMNS = ["ocid", "release_id", "date", "tag", "body", "simple", "source", "date_utc"]
+PARTITION_SCHEMA = pa.schema(
+    [
+        ("ocid", pa.string()),
+        ("release_id", pa.string()),
+        ("date", pa.string()),
+        ("tag", pa.list_(pa.string())),
+        ("body", pa.string()),
+        ("simple", pa.bool_()),
+        ("source", pa.string()),
+        ("date_utc", pa.int64()),  # microseconds since the epoch (UTC)
+        ("seq", pa.int64()),
+    ]
+)
 
 
 def _release(row: tuple) -> dict[str, Any]:
@@ -107,7 +116,7 @@ def merge_group(
 class _Job:
     """The partitions one worker merges, and where it writes them."""
 
-    partitions: list[str]
+    partitions: list[list[str]]  # each partition's Arrow files
     target: str
     versioned: bool
 
@@ -120,8 +129,8 @@ def merge_partitions(job: _Job) -> tuple[int, int, int]:
     releases = compiled = errors = 0
     output = _PartWriter(Path(job.target))
     with _no_gc():
-        for path in job.partitions:
-            table = _read_partition(Path(path))
+        for paths in job.partitions:
+            table = _read_partition(paths)
             order = pc.sort_indices(table, [(key, "ascending") for key in ("ocid", "date", "seq")])
             if plan is not None:
                 groups, group_errors = _merge_natively(table, order, plan, compiler, output)
@@ -136,16 +145,10 @@ def merge_partitions(job: _Job) -> tuple[int, int, int]:
     return releases, compiled, errors
 
 
-def _read_partition(folder: Path) -> pa.Table:
-    """A partition's Parquet files as one table, a record batch per row group (no copy joins
-    them). ParquetFile, not read_table: the latter's dataset layer imports pandas, 0.25 s in
-    every new worker process."""
-    batches = [
-        batch
-        for path in sorted(folder.glob("*.parquet"))
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=PARTITION_ROW_GROUP)
-    ]
-    return pa.Table.from_batches(batches)  # DuckDB writes no partition without rows
+def _read_partition(paths: list[str]) -> pa.Table:
+    """A partition's Arrow files as one table, mapped rather than read (no copy)."""
+    batches = [batch for path in paths for batch in pa.ipc.open_stream(pa.memory_map(path))]
+    return pa.Table.from_batches(batches, schema=PARTITION_SCHEMA)
 
 
 def _merge_natively(
@@ -271,51 +274,69 @@ def _groups(reader: Any) -> Iterator[list[tuple]]:
         yield current
 
 
-def _merge_bytes(connection: duckdb.DuckDBPyConnection, files: list[Path]) -> int:
-    """About how many bytes of JSON the ocids in `merge_ocids` have: the body column's size from
-    the Parquet metadata, in proportion to their releases (reading the bodies to measure them
-    would cost a pass over all of them)."""
-    listed = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
-    body, rows = connection.execute(
-        "SELECT sum(total_uncompressed_size) FILTER (WHERE path_in_schema = 'body'), "  # noqa: S608
-        f"(SELECT count(*) FROM releases) FROM parquet_metadata([{listed}])"
-    ).fetchall()[0]
-    merged = connection.execute("SELECT sum(releases) FROM merge_ocids").fetchall()[0][0]
-    return int(body or 0) * int(merged or 0) // max(1, int(rows or 0))
+def _body_bytes(files: list[Path]) -> int:
+    """The releases' JSON bodies' size, from the Parquet metadata (no body is read)."""
+    size = 0
+    for path in files:
+        metadata = pq.ParquetFile(path).metadata
+        body = metadata.schema.names.index("body")
+        for group in range(metadata.num_row_groups):
+            size += metadata.row_group(group).column(body).total_uncompressed_size
+    return size
 
 
-def _partition(connection: duckdb.DuckDBPyConnection, partitions: int, folder: Path) -> list[str]:
-    """Write the releases of the ocids in `merge_ocids` into `partitions` folders of Parquet by a
-    hash of the ocid, in one pass (so each process's releases land in one partition). Small row
-    groups keep DuckDB's buffers, one per partition, within its memory limit."""
-    target = str(folder).replace("'", "''")
-    connection.execute(f"SET partitioned_write_flush_threshold = {PARTITION_ROW_GROUP}")
-    connection.execute(
-        "COPY (SELECT ocid, release_id, date, tag, body, simple, source, "  # noqa: S608
-        f"epoch_us(date_utc) AS date_utc, seq, hash(ocid) % {partitions} AS part "
-        "FROM releases WHERE ocid IN (SELECT ocid FROM merge_ocids)) "
-        f"TO '{target}' (FORMAT parquet, PARTITION_BY (part), COMPRESSION lz4, "
-        f"ROW_GROUP_SIZE {PARTITION_ROW_GROUP})"
-    )
-    return sorted(str(path) for path in folder.glob("part=*"))
+@dataclass
+class _Split:
+    """Release files one worker splits into the partitions, and where it writes them."""
+
+    files: list[str]
+    folder: str
+    partitions: int
+    worker: int
 
 
-def _configure(
-    connection: duckdb.DuckDBPyConnection, threads: int, memory: str, spill: str
-) -> None:
-    connection.execute(f"SET threads = {max(1, threads)}")
-    connection.execute(f"SET memory_limit = '{memory}'")
-    connection.execute(f"SET temp_directory = '{spill}'")
-    connection.execute("SET preserve_insertion_order = false")
-    connection.execute("SET enable_progress_bar = false")
-    connection.execute("SET TimeZone = 'UTC'")
+def split_files(job: _Split) -> None:
+    """Write the rows of the job's release files into `partitions` Arrow files by a hash of the
+    ocid, so that every release of an ocid lands in one partition. Uncompressed Arrow IPC: the
+    mergers map it without copying (compressing it cost more than the split itself)."""
+    writers: dict[int, Any] = {}
+    try:
+        for path in job.files:
+            releases = pq.ParquetFile(path)
+            for group in range(
+                releases.num_row_groups
+            ):  # a commit's rows (twice iter_batches' speed)
+                rows = releases.read_row_group(group, columns=PARTITION_SCHEMA.names)
+                _split_rows(_partition_rows(rows), job, writers)
+    finally:
+        for writer in writers.values():
+            writer.close()
 
 
-def _releases_view(connection: duckdb.DuckDBPyConnection, files: list[str]) -> None:
-    listed = ", ".join("'" + path.replace("'", "''") + "'" for path in files)
-    connection.execute(
-        f"CREATE TEMP VIEW releases AS SELECT * FROM read_parquet([{listed}])"  # noqa: S608
-    )
+def _partition_rows(rows: pa.Table) -> pa.Table:
+    columns = [rows.column(name) for name in PARTITION_SCHEMA.names]
+    date_utc = PARTITION_SCHEMA.get_field_index("date_utc")
+    micros = [chunk.view(pa.int64()) for chunk in columns[date_utc].chunks]  # as the merge reads
+    columns[date_utc] = pa.chunked_array(micros, pa.int64())
+    return pa.Table.from_arrays(columns, schema=PARTITION_SCHEMA)
+
+
+def _split_rows(rows: pa.Table, job: _Split, writers: dict[int, Any]) -> None:
+    parts = np.fromiter(
+        (zlib.crc32(ocid.encode()) for ocid in rows.column(0).to_pylist()),
+        dtype=np.uint32,
+        count=rows.num_rows,
+    ) % np.uint32(job.partitions)
+    order = np.argsort(parts, kind="stable")  # stable: each partition keeps the rows' order
+    bounds = np.searchsorted(parts[order], np.arange(job.partitions + 1))
+    # From the buffer: pa.array(numpy) makes pyarrow import pandas, 0.2 s in each worker.
+    indices = pa.py_buffer(order.astype(np.int64))
+    ordered = rows.take(pa.Array.from_buffers(pa.int64(), len(order), [None, indices]))
+    for part in np.flatnonzero(np.diff(bounds)).tolist():
+        if part not in writers:
+            target = Path(job.folder) / f"part-{part}-{job.worker}.arrow"
+            writers[part] = pa.ipc.new_stream(str(target), PARTITION_SCHEMA)
+        writers[part].write_table(ordered.slice(bounds[part], bounds[part + 1] - bounds[part]))
 
 
 class Compiler:
@@ -327,7 +348,6 @@ class Compiler:
         self.workers = workers
         self.progress = progress
         self.summary = CompileSummary()
-        self.fast = not versioned and default_plan().omit <= {"id", "date", "tag"}
 
     def run(self) -> CompileSummary:
         files = self.warehouse.committed_files("releases")
@@ -342,45 +362,41 @@ class Compiler:
         return self.summary
 
     def _compile_files(self, files: list[Path], output: _Output) -> None:
-        spill = self.warehouse.root / "tmp"
-        spill.mkdir(parents=True, exist_ok=True)
-        folder = spill / f"partitions-{uuid.uuid4().hex[:8]}"  # read by the workers
+        folder = self.warehouse.root / "tmp" / f"partitions-{uuid.uuid4().hex[:8]}"
+        folder.mkdir(parents=True)
+        partitions = max(self.workers, -(-_body_bytes(files) // PARTITION_BYTES))
         try:
-            with duckdb.connect() as connection:
-                _configure(connection, self.workers, DUCKDB_MEMORY, str(spill))
-                _releases_view(connection, [str(path) for path in files])
-                having = "TRUE"
-                if self.fast:
-                    self._write_simple(connection, output)
-                    having = "count(*) > 1 OR NOT bool_and(simple)"
-                connection.execute(
-                    "CREATE TEMP TABLE merge_ocids AS SELECT ocid, count(*) AS releases "  # noqa: S608
-                    f"FROM releases GROUP BY ocid HAVING {having}"
-                )
-                size = _merge_bytes(connection, files)
-                partitions = max(self.workers, -(-size // PARTITION_BYTES))
-                paths = _partition(connection, partitions, folder) if size else []
-            self._merge(paths, output)
+            with self._pool() as pool:
+                splits = [
+                    _Split(
+                        [str(path) for path in files[part :: self.workers]],
+                        str(folder),
+                        partitions,
+                        part,
+                    )
+                    for part in range(self.workers)
+                ]
+                _run(pool, split_files, splits, lambda _: None)
+                paths = [
+                    [str(path) for path in sorted(folder.glob(f"part-{part}-*.arrow"))]
+                    for part in range(partitions)
+                ]
+                jobs = [
+                    _Job(
+                        [path for path in paths[part :: self.workers] if path],
+                        str(output.staging / f"part-{part}.parquet"),
+                        self.versioned,
+                    )
+                    for part in range(self.workers)
+                ]
+                _run(pool, merge_partitions, jobs, self._count)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    def _merge(self, paths: list[str], output: _Output) -> None:
-        """Merge the partitions in `workers` processes, each taking every other partition."""
-        parts = max(1, min(self.workers, len(paths)))
-        jobs = [
-            _Job(
-                paths[part::parts],
-                str(output.staging / f"part-merge-{part}.parquet"),
-                self.versioned,
-            )
-            for part in range(parts)
-        ]
-        if parts == 1:
-            self._count(merge_partitions(jobs[0]))
-            return
-        with ProcessPoolExecutor(parts, mp_context=get_context("fork")) as pool:
-            for future in as_completed([pool.submit(merge_partitions, job) for job in jobs]):
-                self._count(future.result())
+    def _pool(self) -> contextlib.AbstractContextManager[ProcessPoolExecutor | None]:
+        if self.workers == 1:
+            return contextlib.nullcontext()
+        return ProcessPoolExecutor(self.workers, mp_context=get_context("fork"))
 
     def _count(self, result: tuple[int, int, int]) -> None:
         releases, compiled, errors = result
@@ -391,40 +407,15 @@ class Compiler:
         if self.progress is not None:
             self.progress(self.summary)
 
-    def _write_simple(self, connection: duckdb.DuckDBPyConnection, output: _Output) -> None:
-        """Write the compiled releases of ocids with one simple release, all in DuckDB."""
-        target = str(output.staging / "part-simple.parquet").replace("'", "''")
-        # The release is its own compiled release (see ingest.is_simple): only the id, date and
-        # tag change, so the JSON is assembled as text; tags keep their first occurrences in
-        # order, as `_describe` does.
-        query = f"""
-            COPY (
-                SELECT
-                    ocid,
-                    '{{"tag":["compiled"],"id":' || to_json(ocid || '-' || date)
-                        || ',"date":' || to_json(date) || ',"ocid":' || to_json(ocid)
-                        || CASE WHEN body = '{{}}' THEN '}}' ELSE ',' || body[2:] END
-                        AS compiled_release,
-                    NULL::VARCHAR AS versioned_release,
-                    1::BIGINT AS release_count,
-                    [release_id] AS release_ids,
-                    date_utc AS first_release_date,
-                    date_utc AS last_release_date,
-                    coalesce(
-                        list_filter(tag, lambda t, i: list_position(tag, t) = i), []::VARCHAR[]
-                    ) AS tags,
-                    [source] AS sources,
-                    NULL::VARCHAR AS merge_error
-                FROM releases
-                WHERE simple AND ocid IN (
-                    SELECT ocid FROM releases GROUP BY ocid HAVING count(*) = 1
-                )
-            ) TO '{target}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {OUTPUT_ROWS})
-        """  # noqa: S608 - our own file names, quoted
-        written = connection.execute(query).fetchone()
-        count = int(written[0]) if written else 0
-        self.summary.releases += count
-        self.summary.compiled += count
+
+def _run(pool: ProcessPoolExecutor | None, task: Callable, jobs: list, done: Callable) -> None:
+    """Run `task` on each job, in the pool's processes (or here, without a pool)."""
+    if pool is None:
+        for job in jobs:
+            done(task(job))
+        return
+    for future in as_completed([pool.submit(task, job) for job in jobs]):
+        done(future.result())
 
 
 @contextlib.contextmanager
