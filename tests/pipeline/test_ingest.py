@@ -87,14 +87,14 @@ def test_interrupted_run_resumes(
     original = ingest_module._write_atomically
     calls = {"n": 0}
 
-    def crash_on_third_batch(rows, schema, target):
+    def crash_on_third_batch(rows, schema, target, **options):
         calls["n"] += 1
         if calls["n"] == 3:
             # Half a batch reaches disk, then the process dies.
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(b"PAR1 half written")
             raise KeyboardInterrupt
-        return original(rows, schema, target)
+        return original(rows, schema, target, **options)
 
     monkeypatch.setattr(ingest_module, "_write_atomically", crash_on_third_batch)
     with pytest.raises(KeyboardInterrupt):

@@ -7,10 +7,20 @@ import zipfile
 from pathlib import Path
 
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mutualise.pipeline.jsonio import BadInput, expand_paths, fix_quirks, iter_values, loads
+from mutualise.pipeline.jsonio import (
+    BadInput,
+    FileChangedError,
+    FileSlice,
+    expand_paths,
+    fix_quirks,
+    iter_values,
+    jsonl_blocks,
+    loads,
+)
 
 RELEASE = {"ocid": "ocds-x-1", "id": "1", "date": "2025-01-01T00:00:00Z", "tag": ["tender"]}
 
@@ -83,3 +93,34 @@ def test_spaced_thousands_parse_to_the_number(number: int) -> None:
 def test_quirk_fixing_never_changes_valid_json(value: dict) -> None:
     data = orjson.dumps(value)
     assert loads(data) == value
+
+
+def test_a_plain_file_in_blocks_is_cut_at_line_ends_by_place(tmp_path: Path) -> None:
+    """Blocks of a plain file are slices the workers read themselves: together they are the
+    file, each ends a line, and each knows its first line's number (a line longer than a block
+    runs on into the next slice)."""
+    lines = [orjson.dumps({**RELEASE, "id": str(n), "pad": "x" * (n * 7 % 90)}) for n in range(300)]
+    lines[120] = orjson.dumps({**RELEASE, "pad": "y" * 2_000})  # longer than a block
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(lines))  # no line end after the last line
+    blocks = list(jsonl_blocks(path, 500) or [])
+    assert all(isinstance(block, FileSlice) for _, block, _, _ in blocks)
+    data = [block.read() for _, block, _, _ in blocks]  # type: ignore[union-attr]
+    assert b"".join(data) == path.read_bytes()
+    assert all(part.endswith(b"\n") for part in data[:-1])
+    starts = [start for _, _, start, _ in blocks]
+    assert starts == [sum(len(part) for part in data[:n]) for n in range(len(data))]
+    first_lines = [first for _, _, _, first in blocks]
+    assert first_lines == [
+        1 + sum(part.count(b"\n") for part in data[:n]) for n in range(len(data))
+    ]
+
+
+def test_a_file_changed_between_the_reads_is_said_so(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\n".join(orjson.dumps({**RELEASE, "id": str(n)}) for n in range(50)))
+    _, block, _, _ = next(iter(jsonl_blocks(path, 1_000) or []))
+    assert isinstance(block, FileSlice)
+    path.write_bytes(b"[]\n" * 500)
+    with pytest.raises(FileChangedError, match="changed while it was being read"):
+        block.read()

@@ -323,6 +323,30 @@ ODD_LINES = [
     ),
     orjson.dumps({"version": 1.1, "releases": [base_release()]}),
     orjson.dumps({"version": "1.1", "releases": [base_release(), base_release(ocid="")]}),
+    # a package some of whose releases are left to Python: only those are
+    orjson.dumps(
+        {
+            "version": "1.1",
+            "releases": [
+                base_release(),
+                base_release(id="2", parties=[{"id": "a"}, {"id": "a"}]),
+                base_release(id="3", date="2025-01-01"),
+                base_release(id="4"),
+                base_release(id="5", tender={"value": {"amount": 1e-7}}),
+                "not a release",
+            ],
+        }
+    ),
+    orjson.dumps(
+        {
+            "version": "1.0",
+            "releases": [
+                {"ocid": "o", "id": "1", "date": "2020-01-01T00:00:00Z", "buyer": {"name": "B"}},
+                {"ocid": "o", "id": "2", "date": "2020-01-01T00:00:00Z", "parties": []},
+                {"ocid": "o", "id": "1", "date": "2020-01-01T00:00:00Z", "buyer": {"name": "C"}},
+            ],
+        }
+    ),
     orjson.dumps({"version": "1.1", "records": [{"ocid": "o", "releases": [base_release()]}]}),
     orjson.dumps({"ocid": "o", "releases": [base_release()]}),
     orjson.dumps([base_release()]),
@@ -341,6 +365,27 @@ def test_odd_lines_examine_the_same_in_c(monkeypatch: pytest.MonkeyPatch) -> Non
     fast, slow = both_ways(data, monkeypatch)
     assert fast == slow
     assert fast[0] == sum(1 for line in ODD_LINES if line.strip())
+
+
+def test_only_the_releases_c_does_not_read_are_left_from_a_package() -> None:
+    releases = [base_release(id=str(n)) for n in range(5)]
+    releases[2]["parties"] = [{"id": "a"}, {"id": "a"}]  # quarantined by the Python path
+    line = orjson.dumps({"version": "1.1", "releases": releases})
+    count, columns, left = _native.examine_block(line + b"\n", "p.jsonl", 0, 1)
+    assert count == 1 and columns["ocid"][0] == 4  # rows read in C
+    [(value, number, offset, text, item, version)] = left
+    assert (value, number, offset, item, version) == (0, 1, 0, 2, "1.1")
+    assert orjson.loads(text) == releases[2]
+    # The worker's table has them all, in file order (the one read in Python in its place).
+    block = examine_block(("p.jsonl", line + b"\n", 0, 1, False))
+    assert block.releases["item"].to_pylist() == [0, 1, 3, 4]
+    assert block.refused[0][1][0].index == 2  # quarantined: repeated party ids
+    releases[2]["parties"] = [{"id": "a"}, {"id": "b"}]
+    releases[2]["tender"] = {"value": {"amount": 1e-7}}  # left to Python, which keeps it
+    line = orjson.dumps({"version": "1.1", "releases": releases})
+    assert [entry[4] for entry in _native.examine_block(line + b"\n", "p.jsonl", 0, 1)[2]] == [2]
+    block = examine_block(("p.jsonl", line + b"\n", 0, 1, False))
+    assert block.releases["item"].to_pylist() == [0, 1, 2, 3, 4] and not block.refused
 
 
 def test_each_odd_line_alone_examines_the_same_in_c(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -84,12 +84,14 @@ typedef struct Node {
     struct Node *next;  /* the next member or item of the parent */
     struct Node *first; /* the first member or item of an object or array */
     const char *key;    /* an object member's key, decoded UTF-8 */
-    const char *text;   /* a string's decoded UTF-8, or a number's text as written */
+    const char *text;   /* a string's decoded UTF-8, a number's text as written, or where an
+                           object or array starts in the input */
     uint32_t key_len;
     uint32_t len;       /* bytes of `text`, or the number of members or items */
     uint8_t type;
     uint8_t key_plain;  /* the key needs no escaping */
     uint8_t plain;      /* the string needs no escaping */
+    uint32_t span;      /* an object's or array's bytes in the input (0: over 4 GB) */
 } Node;
 
 typedef struct {
@@ -473,13 +475,18 @@ static Node *parse_value(Parser *ps)
     Node *node;
     switch (c) {
     case '{':
-    case '[':
+    case '[': {
         if (++ps->depth > MAX_DEPTH)
             return NULL;
-        ps->p++;
+        const unsigned char *begin = ps->p++;
         node = c == '{' ? parse_object(ps) : parse_array(ps);
         ps->depth--;
+        if (node != NULL) {
+            node->text = (const char *)begin;
+            node->span = ps->p - begin <= UINT32_MAX ? (uint32_t)(ps->p - begin) : 0;
+        }
         return node;
+    }
     case '"':
         ps->p++;
         node = new_node(ps, J_STRING);
@@ -1583,9 +1590,22 @@ static void add_row(Column *columns, const Release *release, const char *body, s
     column_int(&columns[C_KEY], release->key, 1);
 }
 
-/* The releases of one stripped line, added to the columns; -1 (columns untouched) to leave the
+/* Leave one release of a package to Python: (value, line, offset, the release's JSON, item, version)
+ * added to `left`. */
+static int leave_item(PyObject *left, int64_t value, int64_t line, int64_t offset, const Node *release,
+                      int64_t item, const char *version)
+{
+    PyObject *entry = Py_BuildValue("(LLLy#Ls)", (long long)value, (long long)line, (long long)offset,
+                                    release->text, (Py_ssize_t)release->span, (long long)item, version);
+    int result = entry == NULL ? -1 : PyList_Append(left, entry);
+    Py_XDECREF(entry);
+    return result;
+}
+
+/* The releases of one stripped line, added to the columns: 0 when read here (a package's releases
+ * this module does not read itself are added to `left`), -1 (columns untouched) to leave the whole
  * line to Python. */
-static int examine_value(Column *columns, const char *text, size_t len, const char *label,
+static int examine_value(Column *columns, PyObject *left, const char *text, size_t len, const char *label,
                          size_t label_len, int64_t line, int64_t offset, int64_t value, Out *body,
                          Out *scratch)
 {
@@ -1617,14 +1637,21 @@ static int examine_value(Column *columns, const char *text, size_t len, const ch
     Mark marks[N_COLUMNS];
     for (int c = 0; c < N_COLUMNS; c++)
         marks[c] = column_mark(&columns[c]);
+    Py_ssize_t left_before = PyList_GET_SIZE(left);
     int64_t item = single ? -1 : 0;
     for (const Node *release = single ? single : releases->first; release != NULL;
          release = single ? NULL : release->next, item++) {
         Release found;
         body->len = 0;
-        if (examine(release, version, &arena, body, scratch, &found) < 0) {
+        if (examine(release, version, &arena, body, scratch, &found) == 0) {
+            /* read here */
+        } else if (single == NULL && release->type == J_OBJECT && release->span > 0 &&
+                   leave_item(left, value, line, offset, release, item, version) == 0) {
+            continue; /* one release of a package: only it goes to Python */
+        } else {
             for (int c = 0; c < N_COLUMNS; c++)
                 column_rollback(&columns[c], marks[c]);
+            PyList_SetSlice(left, left_before, PyList_GET_SIZE(left), NULL);
             goto done;
         }
         add_row(columns, &found, body->data, body->len, label, label_len, line, offset, item, value,
@@ -1711,8 +1738,9 @@ PyDoc_STRVAR(examine_block_doc,
 "    -> (values, columns, left)\n\n"
 "`ingest.examine_block` for the values this module reads itself: every non-empty line of a block\n"
 "of JSON Lines is a value; `columns` maps BLOCK_SCHEMA's names (and 'tag.item') to Arrow buffers\n"
-"(rows, nulls, validity, offsets, data) of the releases read here, and `left` lists the values\n"
-"left to Python as (value number, line number, byte offset, stripped line).");
+"(rows, nulls, validity, offsets, data) of the releases read here, and `left` lists what is left\n"
+"to Python as (value number, line number, byte offset, JSON, item, version): a whole stripped line\n"
+"(item and version None), or one release of a package (its item number and the package's version).");
 
 static PyObject *examine_block(PyObject *self, PyObject *args)
 {
@@ -1741,12 +1769,12 @@ static PyObject *examine_block(PyObject *self, PyObject *args)
             b--;
         if (a < b) {
             int64_t offset = start + (p - data);
-            if (examine_value(columns, a, (size_t)(b - a), label, (size_t)label_len, line, offset, value,
-                              &body, &scratch) < 0) {
+            if (examine_value(columns, left, a, (size_t)(b - a), label, (size_t)label_len, line, offset,
+                              value, &body, &scratch) < 0) {
                 if (PyErr_Occurred())
                     ready = 0;
-                PyObject *entry = Py_BuildValue("(LLLy#)", (long long)value, (long long)line,
-                                                (long long)offset, a, (Py_ssize_t)(b - a));
+                PyObject *entry = Py_BuildValue("(LLLy#OO)", (long long)value, (long long)line,
+                                                (long long)offset, a, (Py_ssize_t)(b - a), Py_None, Py_None);
                 if (entry == NULL || PyList_Append(left, entry) < 0)
                     ready = 0;
                 Py_XDECREF(entry);

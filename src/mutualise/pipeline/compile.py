@@ -52,6 +52,12 @@ COMPILED_SCHEMA = pa.schema(
     ]
 )
 
+# As ingest writes release files (`ingest.RELEASE_PARQUET`): no dictionaries or statistics for JSON.
+COMPILED_PARQUET = {
+    "use_dictionary": ["tags", "sources"],
+    "write_statistics": ["ocid", "release_count", "first_release_date", "last_release_date"],
+    "data_page_version": "2.0",
+}
 READ_BATCH = 5_000  # rows turned into Python values at a time (the Python merge)
 OUTPUT_ROWS = 10_000  # compiled releases per Parquet row group / file flush
 PARTITION_BYTES = 32 * 1024 * 1024  # JSON bodies a worker sorts and merges at a time
@@ -197,7 +203,9 @@ class _PartWriter:
     """Compiled rows flushed to one Parquet file, OUTPUT_ROWS at a time."""
 
     def __init__(self, path: Path) -> None:
-        self.writer = pq.ParquetWriter(path, COMPILED_SCHEMA, compression="zstd")
+        self.writer = pq.ParquetWriter(
+            path, COMPILED_SCHEMA, compression="zstd", **COMPILED_PARQUET
+        )
         self.rows: dict[str, list[Any]] = {name: [] for name in COMPILED_SCHEMA.names}
 
     def add(self, row: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ import gzip
 import io
 import json
 import math
+import os
 import re
 import zipfile
 import zlib
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 import ijson
+import numpy as np
 import orjson
 from ijson.common import ObjectBuilder
 from isal import igzip, isal_zlib
@@ -337,9 +339,43 @@ def parse_line(
         return BadInput(position, f"malformed JSON on line {number}: {error}", _excerpt(text))
 
 
-def jsonl_blocks(path: Path, block_bytes: int) -> Iterator[tuple[str, bytes, int, int]] | None:
+NEWLINE = ord("\n")
+
+
+class FileChangedError(OSError):
+    """A file changed between the reads of one run."""
+
+
+@dataclass(frozen=True)
+class FileSlice:
+    """Lines of a plain file, by place: a worker process reads them itself, which saves copying
+    them through a pipe."""
+
+    path: str
+    start: int
+    length: int
+    lines: int  # line ends in it
+
+    def read(self) -> bytes:
+        with open(self.path, "rb") as handle:
+            data = os.pread(handle.fileno(), self.length, self.start)
+        if len(data) != self.length or data.count(b"\n") != self.lines:
+            raise FileChangedError(f"{self.path} changed while it was being read")
+        return data
+
+
+Block = bytes | FileSlice
+
+
+def block_lines(block: Block) -> int:
+    """The line ends in a block."""
+    return block.lines if isinstance(block, FileSlice) else block.count(b"\n")
+
+
+def jsonl_blocks(path: Path, block_bytes: int) -> Iterator[tuple[str, Block, int, int]] | None:
     """A JSON Lines file (plain or gzipped) in blocks cut at line ends:
-    (label, bytes, byte offset of the block, number of its first line).
+    (label, block, byte offset of the block, number of its first line). A plain file's blocks
+    are `FileSlice`s; a gzipped file's are the decompressed bytes.
 
     None if `iter_values` would not read the file as JSON Lines (a zip, or a first line that is
     not a JSON value of its own), so the caller falls back to `iter_values`. Labels, offsets (in
@@ -356,17 +392,15 @@ def jsonl_blocks(path: Path, block_bytes: int) -> Iterator[tuple[str, bytes, int
         return None  # `iter_values` says what is wrong with the file
     if not _parses(first_line.strip()):
         return None
-    return _blocks(path, compressed, block_bytes)
+    return _blocks(path, block_bytes) if compressed else _slices(path, block_bytes)
 
 
-def _blocks(
-    path: Path, compressed: bool, block_bytes: int
-) -> Iterator[tuple[str, bytes, int, int]]:
+def _blocks(path: Path, block_bytes: int) -> Iterator[tuple[str, Block, int, int]]:
     label = str(path)
     start, line = 0, 1
     # ISA-L's gzip: the same stream as the gzip module, read 2-3 times faster (big files only;
     # small ones keep the gzip module, whose short reads keep every byte before a cut).
-    with igzip.open(path, "rb") if compressed else path.open("rb") as stream:
+    with igzip.open(path, "rb") as stream:
         carry = b""
         # A line longer than a block, in parts: joined once, not copied again per block.
         parts: list[bytes] = []
@@ -387,6 +421,28 @@ def _blocks(
         rest = b"".join([carry, *parts])
         if rest:
             yield label, rest, start, line
+
+
+def _slices(path: Path, block_bytes: int) -> Iterator[tuple[str, Block, int, int]]:
+    """A plain file's blocks by place: read here only to find the line ends."""
+    label = str(path)
+    start, line = 0, 1
+    pending = 0  # bytes after `start` read but not yet given out (a line not ended yet)
+    buffer = bytearray(block_bytes)
+    with path.open("rb", buffering=0) as stream:
+        while size := stream.readinto(buffer):
+            cut = buffer.rfind(b"\n", 0, size) + 1
+            if cut == 0:
+                pending += size
+                continue
+            # numpy counts a few times faster than bytes.count
+            lines = int(np.count_nonzero(np.frombuffer(buffer, np.uint8, cut) == NEWLINE))
+            yield label, FileSlice(label, start, pending + cut, lines), start, line
+            line += lines
+            start += pending + cut
+            pending = size - cut
+    if pending:
+        yield label, FileSlice(label, start, pending, 0), start, line
 
 
 def _iter_documents(data: bytes, label: str) -> Iterator[tuple[Position, Any] | BadInput]:

@@ -27,8 +27,9 @@ def enabled() -> bool:
 
 
 def examine_block(data: bytes, label: str, start: int, first_line: int) -> tuple | None:
-    """The values of a block of JSON Lines read in C: (values, column buffers, values left to
-    Python as (value number, line number, byte offset, stripped line)); None when off."""
+    """The values of a block of JSON Lines read in C: (values, column buffers, what is left to
+    Python as (value number, line number, byte offset, JSON, item, version): a whole stripped line
+    with item and version None, or one release of a package); None when off."""
     if not enabled():
         return None
     result: tuple = _native.examine_block(data, label, start, first_line)
