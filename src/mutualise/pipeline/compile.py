@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from mutualise.pipeline import native
+from mutualise.pipeline.arrow import int64_array
 from mutualise.pipeline.merge import Merger, default_plan
 from mutualise.pipeline.warehouse import Warehouse
 
@@ -337,9 +338,7 @@ def _split_rows(rows: pa.Table, job: _Split, writers: dict[int, Any]) -> None:
     ) % np.uint32(job.partitions)
     order = np.argsort(parts, kind="stable")  # stable: each partition keeps the rows' order
     bounds = np.searchsorted(parts[order], np.arange(job.partitions + 1))
-    # From the buffer: pa.array(numpy) makes pyarrow import pandas, 0.2 s in each worker.
-    indices = pa.py_buffer(order.astype(np.int64))
-    ordered = rows.take(pa.Array.from_buffers(pa.int64(), len(order), [None, indices]))
+    ordered = rows.take(int64_array(order))
     for part in np.flatnonzero(np.diff(bounds)).tolist():
         if part not in writers:
             target = Path(job.folder) / f"part-{part}-{job.worker}.arrow"

@@ -39,6 +39,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from mutualise.pipeline import native
+from mutualise.pipeline.arrow import int64_array, repeated_string
 from mutualise.pipeline.dates import parse_datetime, to_micros
 from mutualise.pipeline.jsonio import (
     READ_ERRORS,
@@ -756,8 +757,8 @@ class Ingester:
             seq = np.arange(first, first + kept.num_rows, dtype=np.int64)  # rows are in file order
             kept = kept.drop_columns(list(BLOCK_ONLY))
             kept = kept.append_column(
-                "source", pa.repeat(pa.scalar(record["source"], pa.string()), kept.num_rows)
-            ).append_column("seq", pa.array(seq))
+                "source", repeated_string(record["source"], kept.num_rows)
+            ).append_column("seq", int64_array(seq))
             self.batch.add_table(kept.select(RELEASE_SCHEMA.names).cast(RELEASE_SCHEMA))
             self.summary.releases_new += kept.num_rows
         self._report()
