@@ -199,3 +199,50 @@ def test_warehouse_from_before_hash_version_2_keeps_its_hashes(tmp_path: Path) -
     canonical = orjson.dumps(kept, option=orjson.OPT_SORT_KEYS)
     assert digest == hashlib.blake2b(canonical, digest_size=16).hexdigest()
     assert warehouse.read_manifest()["hash_version"] == 1
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_duplicates_and_conflicts_in_blocks_read_by_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """Workers write each block's releases to a file of its own; a block holding releases seen
+    before is committed without them, and one with a seen key but other content is quarantined,
+    with the same rows and seq order as in one process."""
+    monkeypatch.setattr(ingest_module, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(ingest_module, "CHUNK_BYTES", 300)  # a few releases a block
+    first = [release(release_id=str(n)) for n in range(20)]
+    write_lines(tmp_path / "a.jsonl", [orjson.dumps(item) for item in first])
+    second = [
+        *first[5:10],  # seen before
+        release(release_id="7", tender={"title": "changed"}),  # seen key, other content
+        *[release(release_id=str(n)) for n in range(20, 40)],
+        release(release_id="30"),  # repeated within the file
+    ]
+    write_lines(tmp_path / "b.jsonl", [orjson.dumps(item) for item in second])
+    warehouse = tmp_path / "wh"
+    ingest([tmp_path / "a.jsonl"], warehouse, workers=workers)
+    summary = ingest([tmp_path / "b.jsonl"], warehouse, workers=workers)
+    assert (summary.releases_new, summary.duplicates, summary.quarantined) == (20, 7, 1)
+    connection = Warehouse(warehouse).connect()
+    ids = connection.sql("SELECT release_id FROM releases ORDER BY seq").fetchall()
+    assert [int(row[0]) for row in ids] == list(range(40))
+    [(code, line)] = connection.sql("SELECT reason, line FROM quarantine").fetchall()
+    assert code.startswith("conflicting duplicate") and line == 6
+    releases_dir = Warehouse(warehouse).releases_dir
+    assert not [path.name for path in releases_dir.iterdir() if path.name.startswith(".")]
+
+
+def test_files_are_named_by_their_sha256_in_the_manifest(tmp_path: Path) -> None:
+    """A file of a new size has its digest worked out while it is read; one of a size seen
+    before, before it is read (it may be that file again); both are named by their SHA-256."""
+    import hashlib
+
+    first = write_lines(tmp_path / "a.jsonl", [orjson.dumps(release())])
+    same_size = write_lines(tmp_path / "b.jsonl", [orjson.dumps(release(release_id="2"))])
+    assert first.stat().st_size == same_size.stat().st_size
+    warehouse = tmp_path / "wh"
+    ingest([first], warehouse)
+    summary = ingest([same_size, first], warehouse)
+    assert (summary.files_read, summary.files_skipped, summary.releases_new) == (1, 1, 1)
+    names = set(Warehouse(warehouse).read_manifest()["files"])
+    assert names == {hashlib.sha256(path.read_bytes()).hexdigest() for path in (first, same_size)}

@@ -521,7 +521,8 @@ static Node *parse_document(Arena *arena, const char *data, Py_ssize_t size)
 static Node *member(const Node *object, const char *key, uint32_t key_len)
 {
     for (Node *child = object->first; child != NULL; child = child->next)
-        if (child->key_len == key_len && memcmp(child->key, key, key_len) == 0)
+        if (child->key_len == key_len && (key_len == 0 || child->key[0] == key[0]) &&
+            memcmp(child->key, key, key_len) == 0)
             return child;
     return NULL;
 }
@@ -537,7 +538,17 @@ typedef struct {
     int failed;
 } Out;
 
-static int out_reserve(Out *out, size_t extra)
+static int out_grow(Out *out, size_t extra);
+
+/* Room for `extra` more bytes: 0, or -1 once memory has run out (then nothing more is written). */
+static inline int out_reserve(Out *out, size_t extra)
+{
+    if (out->capacity - out->len >= extra && !out->failed)
+        return 0;
+    return out_grow(out, extra);
+}
+
+static int out_grow(Out *out, size_t extra)
 {
     if (out->failed)
         return -1;
@@ -561,7 +572,7 @@ static int out_reserve(Out *out, size_t extra)
     return 0;
 }
 
-static void out_bytes(Out *out, const char *bytes, size_t len)
+static inline void out_bytes(Out *out, const char *bytes, size_t len)
 {
     if (out_reserve(out, len) < 0)
         return;
@@ -569,7 +580,7 @@ static void out_bytes(Out *out, const char *bytes, size_t len)
     out->len += len;
 }
 
-static void out_char(Out *out, char c)
+static inline void out_char(Out *out, char c)
 {
     if (out_reserve(out, 1) < 0)
         return;
@@ -654,6 +665,8 @@ static int key_order(const void *left, const void *right)
 {
     const Node *a = *(const Node *const *)left, *b = *(const Node *const *)right;
     uint32_t shorter = a->key_len < b->key_len ? a->key_len : b->key_len;
+    if (shorter && a->key[0] != b->key[0]) /* most keys differ at once: no call to memcmp */
+        return (unsigned char)a->key[0] < (unsigned char)b->key[0] ? -1 : 1;
     int order = memcmp(a->key, b->key, shorter);
     if (order != 0)
         return order;
@@ -1757,6 +1770,9 @@ static PyObject *examine_block(PyObject *self, PyObject *args)
     for (int c = 0; c < N_COLUMNS; c++)
         if (column_init(&columns[c], column_has_offsets[c]) < 0)
             ready = 0;
+    /* The bodies take about as many bytes as the block: room for them now, not by doubling. */
+    if (ready && out_reserve(&columns[C_BODY].data, (size_t)size) < 0)
+        ready = 0;
     int64_t value = 0, line = first_line;
     const char *p = data, *end = data + size;
     while (ready && p < end) {

@@ -24,3 +24,16 @@ def repeated_string(text: str, rows: int) -> pa.Array:
         raise ValueError("more text than a string array holds")
     parts = [None, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(encoded * rows)]
     return pa.Array.from_buffers(pa.string(), rows, parts)
+
+
+def int64_values(values: pa.Array | pa.ChunkedArray, null: int = 0) -> np.ndarray:
+    """An int64 column's values (nulls as `null`), read from its buffers."""
+    array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if not len(array):
+        return np.zeros(0, dtype=np.int64)
+    validity, data = array.buffers()[:2]
+    result = np.frombuffer(data, np.int64, len(array), array.offset * 8).copy()
+    if array.null_count:
+        bits = np.unpackbits(np.frombuffer(validity, np.uint8), bitorder="little")
+        result[bits[array.offset : array.offset + len(array)] == 0] = null
+    return result

@@ -315,7 +315,9 @@ def split_files(job: _Split) -> None:
             for group in range(
                 releases.num_row_groups
             ):  # a commit's rows (twice iter_batches' speed)
-                rows = releases.read_row_group(group, columns=PARTITION_SCHEMA.names)
+                rows = releases.read_row_group(
+                    group, columns=PARTITION_SCHEMA.names, use_threads=False
+                )
                 _split_rows(_partition_rows(rows), job, writers)
     finally:
         for writer in writers.values():

@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from mutualise.pipeline import native
-from mutualise.pipeline.arrow import int64_array, repeated_string
+from mutualise.pipeline.arrow import int64_array, int64_values, repeated_string
 from mutualise.pipeline.dates import parse_datetime, to_micros
 from mutualise.pipeline.jsonio import (
     READ_ERRORS,
@@ -358,29 +358,45 @@ BLOCK_SCHEMA = pa.schema(
         ("raw_id", pa.string()),  # the release's `id` as JSON (for a conflict's quarantine row)
     ]
 )
-BLOCK_ONLY = ("byte_offset", "item", "value", "key", "raw_id")
 
 
 @dataclass
 class Block:
     """A block of JSON Lines, examined by a worker.
 
-    The releases come back as one Arrow table in file order (cheap to send between processes,
-    and written as it is); unreadable values and refused releases as rows, each with its value's number.
+    The releases come as an Arrow table in file order; with a `Staging`, the worker has written
+    them to a release file of their own (`staged`, committed as it is unless some must be left
+    out) and the table holds only what deduplication needs (KEY_COLUMNS). Unreadable values and
+    refused releases come as rows, each with its value's number.
     """
 
     values: int  # non-empty lines: each is one value
     releases: pa.Table
     refused: list[tuple[int, BadInput | tuple[Position, Examined]]]
+    staged: str | None = None
+    seq_end: int = 0  # every release of the block has a smaller seq
 
 
-def examine_block(args: tuple[str, bytes | FileSlice, int, int, bool]) -> Block:
-    """Parse and examine a block of JSON Lines (in a worker).
+@dataclass(frozen=True)
+class Staging:
+    """Where a worker writes a block's releases, and what it adds to them."""
+
+    folder: str
+    source: str
+    seq_base: int  # a release's seq is seq_base + its line's byte offset + its item number
+
+
+KEY_COLUMNS = ["value", "key", "content_hash", "byte_offset", "item", "raw_id"]
+
+
+def examine_block(args: tuple) -> Block:
+    """Parse and examine a block of JSON Lines (in a worker): args are (label, block, byte offset,
+    first line number, legacy hash, and optionally a `Staging`).
 
     The C fast path (`native.examine_block`) reads the plain values and returns their rows as
     Arrow buffers; the values it leaves (and every value, when it is off) are read here. Both
     give the same rows (tests/pipeline/test_native.py)."""
-    label, block, start, first_line, legacy_hash = args
+    label, block, start, first_line, legacy_hash, *staging = args
     data = block.read() if isinstance(block, FileSlice) else block
     columns: dict[str, list[Any]] = {name: [] for name in BLOCK_SCHEMA.names}
     refused: list[tuple[int, BadInput | tuple[Position, Examined]]] = []
@@ -402,7 +418,30 @@ def examine_block(args: tuple[str, bytes | FileSlice, int, int, bool]) -> Block:
             # Only when there are rows: converting Python values makes pyarrow import pandas
             # (0.2 s in each new worker process).
             tables.append(pa.Table.from_pydict(columns, schema=BLOCK_SCHEMA))
-    return Block(count, _in_file_order(tables), refused)
+    table = _in_file_order(tables)
+    if not staging:
+        return Block(count, table, refused)
+    seq_end = staging[0].seq_base + start + len(data)
+    staged = _stage(table, staging[0]) if table.num_rows else None
+    return Block(count, table.select(KEY_COLUMNS), refused, staged, seq_end)
+
+
+def _stage(table: pa.Table, staging: Staging) -> str:
+    """Write a block's releases to a release file of its own, under a name no commit lists yet.
+    Seq numbers come from byte offsets, so a worker needs no count from the blocks before (a
+    package's items fit within its line: the numbers never collide)."""
+    offsets = int64_values(table["byte_offset"]) + int64_values(table["item"])
+    columns = {
+        **{name: table[name] for name in table.column_names},
+        "source": repeated_string(staging.source, table.num_rows),
+        "seq": int64_array(staging.seq_base + offsets),
+    }
+    releases = pa.Table.from_arrays(
+        [columns[name] for name in RELEASE_SCHEMA.names], schema=RELEASE_SCHEMA
+    )
+    target = Path(staging.folder) / f".staged-{uuid.uuid4().hex}.parquet"
+    pq.write_table(releases, target, compression="zstd", **RELEASE_PARQUET)
+    return str(target)
 
 
 def _in_file_order(tables: list[pa.Table]) -> pa.Table:
@@ -515,12 +554,16 @@ def _no_gc() -> Iterator[None]:
 class _Batch:
     def __init__(self) -> None:
         self.releases: dict[str, list[Any]] = {name: [] for name in RELEASE_SCHEMA.names}
-        self.tables: list[pa.Table] = []  # releases that came as tables (from workers)
+        self.tables: list[pa.Table] = []  # releases that came as tables
+        self.staged: list[tuple[str, int]] = []  # release files written by workers, and their rows
         self.quarantine: list[dict[str, Any]] = []
         self.rows = 0
 
     def __len__(self) -> int:
-        return self.rows + len(self.quarantine)
+        return self.rows + sum(rows for _, rows in self.staged) + len(self.quarantine)
+
+    def add_staged(self, path: str, rows: int) -> None:
+        self.staged.append((path, rows))
 
     def add_table(self, table: pa.Table) -> None:
         self._seal()
@@ -582,7 +625,7 @@ class Ingester:
         self.summary = IngestSummary()
         self.batch = _Batch()
         self.manifest = warehouse.read_manifest()
-        self.pending_files: dict[str, dict[str, Any]] = {}
+        self.pending_files: dict[str | Future[str], dict[str, Any]] = {}  # by digest
         self.known: dict[int, int] = {}  # deduplication key -> number of its content hash
         self.digests = _Digests()
         self.now = to_micros(datetime.now(UTC))
@@ -590,6 +633,7 @@ class Ingester:
         self.workers = workers
         self.pool: ProcessPoolExecutor | None = None
         self.committer = ThreadPoolExecutor(1, thread_name_prefix="ingest-commit")
+        self.hasher = ThreadPoolExecutor(1, thread_name_prefix="ingest-digest")
         self.committing: Future[None] | None = None
         # A warehouse that already has releases hashed the old way keeps that way.
         if "hash_version" not in self.manifest:
@@ -606,6 +650,7 @@ class Ingester:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
         self.committer.shutdown(wait=True)  # a commit under way ends whole (it is atomic anyway)
+        self.hasher.shutdown(wait=True, cancel_futures=True)
 
     def _discard_uncommitted(self) -> None:
         """Delete Parquet files no committed batch lists: the remains of an interrupted run."""
@@ -646,22 +691,26 @@ class Ingester:
 
     # files
     def ingest_file(self, path: Path) -> None:
-        digest = _file_digest(path)
-        state = self.manifest["files"].get(digest, {})
+        digest = self._digest(path)
+        state = self.manifest["files"].get(digest, {}) if isinstance(digest, str) else {}
         if state.get("complete"):
             self.summary.files_skipped += 1
             return
         done = int(state.get("items_done", 0))
+        # A file read in blocks numbers its releases from seq_base (see `Staging`): a run that
+        # resumes it keeps its numbers, unless other releases have been numbered since.
+        resumes = done and state.get("seq_end") == self.manifest["next_seq"]
         record: dict[str, Any] = {
             "path": str(path),
             "source": self.source or _default_source(path),
             "size": path.stat().st_size,
             "items_done": done,
             "complete": False,
+            "seq_base": state["seq_base"] if resumes else int(self.manifest["next_seq"]),
         }
         self.summary.current_file = str(path)
         number = 0  # values read so far; the first `done` were committed by an earlier run
-        for item in self._values(path, record["size"]):
+        for item in self._values(path, record):
             if isinstance(item, Block):
                 self._take_block(item, record, skip=max(0, done - number))
                 number += item.values
@@ -679,11 +728,21 @@ class Ingester:
         self.summary.files_read += 1
         self._report(force=True)
 
-    def _values(self, path: Path, size: int) -> Iterator[LineResult | Block]:
-        """The file's values, each examined; big JSON Lines files in blocks, by workers."""
+    def _digest(self, path: Path) -> str | Future[str]:
+        """The file's SHA-256, which names it in the manifest. A file of a size no file read
+        before has is new whatever its digest: that is worked out on a thread while the file is
+        read (a commit waits for it), not before."""
+        size = path.stat().st_size
+        if any(state.get("size") == size for state in self.manifest["files"].values()):
+            return _file_digest(path)
+        return self.hasher.submit(_file_digest, path)
+
+    def _values(self, path: Path, record: dict[str, Any]) -> Iterator[LineResult | Block]:
+        """The file's values, each examined; big JSON Lines files in blocks, by workers, which
+        write the releases of each block to a release file of its own (`Staging`)."""
         chunks = (
             jsonl_blocks(path, CHUNK_BYTES)
-            if self.workers > 1 and size >= PARALLEL_MIN_BYTES
+            if self.workers > 1 and record["size"] >= PARALLEL_MIN_BYTES
             else None
         )
         if chunks is None:
@@ -698,10 +757,12 @@ class Ingester:
         pending: collections.deque[Future[Block]] = collections.deque()
         label = str(path)
         failure = None
+        self.warehouse.releases_dir.mkdir(parents=True, exist_ok=True)
+        staging = Staging(str(self.warehouse.releases_dir), record["source"], record["seq_base"])
         last: tuple[int, bytes | FileSlice] = (1, b"")  # the last block: (its first line, it)
         try:
             for label, data, start, first_line in chunks:
-                task = (label, data, start, first_line, self.legacy_hash)
+                task = (label, data, start, first_line, self.legacy_hash, staging)
                 pending.append(self.pool.submit(examine_block, task))
                 last = (first_line, data)
                 while len(pending) > 2 * self.workers:
@@ -746,44 +807,66 @@ class Ingester:
             else:
                 self.summary.releases_read += 1
                 self._refuse(record, *refused)
-        table = block.releases
+        keys = block.releases
+        rows = np.arange(keys.num_rows)
         if skip:
-            table = table.filter(pc.greater_equal(table["value"], skip))
-        self.summary.releases_read += table.num_rows
-        kept = self._deduplicate(table, record)
-        if kept.num_rows:
-            first = int(self.manifest["next_seq"])
-            self.manifest["next_seq"] = first + kept.num_rows
-            seq = np.arange(first, first + kept.num_rows, dtype=np.int64)  # rows are in file order
-            kept = kept.drop_columns(list(BLOCK_ONLY))
-            kept = kept.append_column(
-                "source", repeated_string(record["source"], kept.num_rows)
-            ).append_column("seq", int64_array(seq))
-            self.batch.add_table(kept.select(RELEASE_SCHEMA.names).cast(RELEASE_SCHEMA))
-            self.summary.releases_new += kept.num_rows
+            rows = rows[int64_values(keys["value"]) >= skip]
+        self.summary.releases_read += len(rows)
+        kept, conflicts = self._deduplicate(keys, rows)
+        self._take_staged(block, kept, conflicts, record)
+        self.summary.releases_new += len(kept)
+        self.manifest["next_seq"] = max(int(self.manifest["next_seq"]), block.seq_end)
+        record["seq_end"] = self.manifest["next_seq"]
         self._report()
 
-    def _deduplicate(self, table: pa.Table, record: dict[str, Any]) -> pa.Table:
-        """The rows not seen before; a same-key row with other content is quarantined."""
+    def _deduplicate(self, keys: pa.Table, rows: np.ndarray) -> tuple[np.ndarray, list[int]]:
+        """Of the block's `rows`, those not seen before, and those with the key of an earlier
+        release but other content (to quarantine)."""
         known = self.known
-        keys = table["key"].to_pylist()
-        if known.keys().isdisjoint(keys) and len(set(keys)) == len(keys):  # the usual case
-            first = self.digests.add(table["content_hash"])
-            known.update(zip(keys, range(first, first + len(keys)), strict=True))
-            return table
-        keep = [False] * len(keys)
-        digests = table["content_hash"].to_pylist()
-        for row in range(len(keys)):  # the first in the file is kept
-            key, digest = keys[row], digests[row]
+        every = len(rows) == keys.num_rows
+        if every:
+            values = keys["key"].to_pylist()
+            if known.keys().isdisjoint(values) and len(set(values)) == len(values):  # usually
+                first = self.digests.add(keys["content_hash"])
+                known.update(zip(values, range(first, first + len(values)), strict=True))
+                return rows, []
+        key_list = keys["key"].to_pylist()
+        digests = keys["content_hash"].to_pylist()
+        kept: list[int] = []
+        conflicts: list[int] = []
+        for row in rows.tolist():  # in file order: the first is kept
+            key, digest = key_list[row], digests[row]
             earlier = known.get(key)
             if earlier is None:
                 known[key] = self.digests.add_one(digest)
-                keep[row] = True
+                kept.append(row)
                 continue
             self.summary.duplicates += 1
             if self.digests[earlier] != digest:
-                self._quarantine_conflict(record, table.slice(row, 1).to_pylist()[0])
-        return table.filter(pa.array(keep, pa.bool_()))
+                conflicts.append(row)
+        return np.array(kept, dtype=np.int64), conflicts
+
+    def _take_staged(
+        self, block: Block, kept: np.ndarray, conflicts: list[int], record: dict[str, Any]
+    ) -> None:
+        """Commit the worker's release file as it is when every row is kept (the usual case);
+        otherwise keep its rows that are, and quarantine the conflicts."""
+        if block.staged is None:
+            return
+        if len(kept) == block.releases.num_rows:
+            self.batch.add_staged(block.staged, len(kept))
+            return
+        stored = pq.ParquetFile(block.staged).read()
+        staged = pa.Table.from_arrays(stored.columns, schema=RELEASE_SCHEMA)
+        os.unlink(block.staged)
+        if len(kept):
+            self.batch.add_table(staged.take(int64_array(kept)))
+        for row in conflicts:
+            whole = {
+                **staged.slice(row, 1).to_pylist()[0],
+                **block.releases.slice(row, 1).to_pylist()[0],
+            }
+            self._quarantine_conflict(record, whole)
 
     def _quarantine_conflict(self, record: dict[str, Any], row: dict[str, Any]) -> None:
         raw_id = None if row["raw_id"] is None else orjson.loads(row["raw_id"])
@@ -862,7 +945,12 @@ class Ingester:
         batch is read; one commit at a time, each in order, so the commit point stays the same."""
         if not len(self.batch) and not self.pending_files:
             return
-        name = f"batch-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.parquet"
+        name = _batch_name()
+        staged = [(path, _batch_name(), rows) for path, rows in self.batch.staged]
+        for _, staged_name, rows in staged:
+            self.manifest["batches"].append(
+                {"releases": staged_name, "quarantine": None, "rows": rows}
+            )
         entry: dict[str, Any] = {
             "releases": name if self.batch.rows else None,
             "quarantine": name if self.batch.quarantine else None,
@@ -870,13 +958,15 @@ class Ingester:
         }
         if entry["releases"] or entry["quarantine"]:
             self.manifest["batches"].append(entry)
-        self.manifest["files"].update(self.pending_files)
+        self.manifest["files"].update(
+            {_known(digest): record for digest, record in self.pending_files.items()}
+        )
         manifest = orjson.loads(orjson.dumps(self.manifest))  # as of now: the main thread goes on
         releases = self.batch.release_table() if self.batch.rows else None
         quarantine = self.batch.quarantine
         self.finish_commits()
         self.committing = self.committer.submit(
-            self._write_batch, name, releases, quarantine, manifest
+            self._write_batch, name, releases, quarantine, manifest, staged
         )
         self.pending_files = {}
         self.batch = _Batch()
@@ -887,7 +977,10 @@ class Ingester:
         releases: pa.Table | None,
         quarantine: list[dict[str, Any]],
         manifest: dict[str, Any],
+        staged: list[tuple[str, str, int]],
     ) -> None:
+        for path, staged_name, _ in staged:  # listed by the manifest below: the commit point
+            os.replace(path, self.warehouse.releases_dir / staged_name)
         if releases is not None:
             _write_atomically(
                 releases, RELEASE_SCHEMA, self.warehouse.releases_dir / name, **RELEASE_PARQUET
@@ -947,6 +1040,10 @@ def _whole_release(body: Any, ocid: str, date: str, raw_id: Any, tag: Any) -> st
     return orjson.dumps(whole, option=orjson.OPT_SORT_KEYS).decode()
 
 
+def _batch_name() -> str:
+    return f"batch-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.parquet"
+
+
 def _release_key(ocid: str, release_id: str | None, date: str, digest: str) -> int:
     """The deduplication key: (ocid, release id, date), or the content hash when there is no id,
     as a signed 64-bit BLAKE2b of the length-prefixed parts (the same as `native.release_key`)."""
@@ -969,6 +1066,10 @@ def _write_atomically(
     table = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows, schema=schema)
     pq.write_table(table, temporary, compression="zstd", **options)
     os.replace(temporary, target)
+
+
+def _known(digest: str | Future[str]) -> str:
+    return digest if isinstance(digest, str) else digest.result()
 
 
 def _file_digest(path: Path) -> str:
