@@ -312,12 +312,11 @@ def split_files(job: _Split) -> None:
     try:
         for path in job.files:
             releases = pq.ParquetFile(path)
-            for group in range(
-                releases.num_row_groups
-            ):  # a commit's rows (twice iter_batches' speed)
-                rows = releases.read_row_group(
-                    group, columns=PARTITION_SCHEMA.names, use_threads=False
-                )
+            # A row group at a time (twice iter_batches' speed), on this thread: the Arrow pool's
+            # threads cost CPU in forked workers.
+            for group in range(releases.num_row_groups):
+                columns = PARTITION_SCHEMA.names
+                rows = releases.read_row_group(group, columns=columns, use_threads=False)
                 _split_rows(_partition_rows(rows), job, writers)
     finally:
         for writer in writers.values():

@@ -823,14 +823,12 @@ class Ingester:
         """Of the block's `rows`, those not seen before, and those with the key of an earlier
         release but other content (to quarantine)."""
         known = self.known
-        every = len(rows) == keys.num_rows
-        if every:
-            values = keys["key"].to_pylist()
-            if known.keys().isdisjoint(values) and len(set(values)) == len(values):  # usually
-                first = self.digests.add(keys["content_hash"])
-                known.update(zip(values, range(first, first + len(values)), strict=True))
-                return rows, []
         key_list = keys["key"].to_pylist()
+        every = len(rows) == len(key_list)
+        if every and known.keys().isdisjoint(key_list) and len(set(key_list)) == len(key_list):
+            first = self.digests.add(keys["content_hash"])  # the usual case
+            known.update(zip(key_list, range(first, first + len(key_list)), strict=True))
+            return rows, []
         digests = keys["content_hash"].to_pylist()
         kept: list[int] = []
         conflicts: list[int] = []
