@@ -62,6 +62,7 @@ COMPILED_PARQUET = {
 READ_BATCH = 5_000  # rows turned into Python values at a time (the Python merge)
 OUTPUT_ROWS = 10_000  # compiled releases per Parquet row group / file flush
 PARTITION_BYTES = 32 * 1024 * 1024  # JSON bodies a worker sorts and merges at a time
+MERGE_JOBS_PER_WORKER = 4
 
 
 @dataclass
@@ -386,16 +387,22 @@ class Compiler:
                 ]
                 _run(pool, split_files, splits, lambda _: None)
                 paths = [
-                    [str(path) for path in sorted(folder.glob(f"part-{part}-*.arrow"))]
+                    found
                     for part in range(partitions)
+                    if (
+                        found := [str(path) for path in sorted(folder.glob(f"part-{part}-*.arrow"))]
+                    )
                 ]
+                # More jobs than workers, taken as workers come free, so that no worker idles at
+                # the end while another merges; each job writes one file.
+                count = min(len(paths), self.workers * MERGE_JOBS_PER_WORKER)
                 jobs = [
                     _Job(
-                        [path for path in paths[part :: self.workers] if path],
-                        str(output.staging / f"part-{part}.parquet"),
+                        paths[job::count],
+                        str(output.staging / f"part-{job}.parquet"),
                         self.versioned,
                     )
-                    for part in range(self.workers)
+                    for job in range(count)
                 ]
                 _run(pool, merge_partitions, jobs, self._count)
         finally:

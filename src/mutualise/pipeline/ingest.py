@@ -58,7 +58,7 @@ from mutualise.pipeline.warehouse import Warehouse
 
 BATCH_SIZE = 10_000  # rows held in memory before a batch is committed
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024  # JSON Lines files (on disk) this big are parsed by workers
-CHUNK_BYTES = 4 * 1024 * 1024  # bytes of JSON Lines given to a worker at once
+CHUNK_BYTES = 8 * 1024 * 1024  # bytes of JSON Lines given to a worker at once (a release file each)
 HASH_VERSION = 2  # how content_hash is computed (see `examine`)
 
 # Fields held in their own columns; the rest of a release is stored as its `body`.
