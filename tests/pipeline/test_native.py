@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mutualise.pipeline import _native, native
-from mutualise.pipeline.compile import COMPILED_SCHEMA, merge_group
+from mutualise.pipeline.compile import COMPILED_SCHEMA, PARTITION_SCHEMA, merge_group
 from mutualise.pipeline.dates import parse_micros
 from mutualise.pipeline.ingest import KEY_FIELDS, _release_key, examine_block
 from mutualise.pipeline.jsonio import expand_paths
@@ -432,20 +432,7 @@ def _partition_table(releases: list[dict]) -> pa.Table:
                 "seq": seq,
             }
         )
-    schema = pa.schema(
-        [
-            ("ocid", pa.string()),
-            ("release_id", pa.string()),
-            ("date", pa.string()),
-            ("tag", pa.list_(pa.string())),
-            ("body", pa.string()),
-            ("simple", pa.bool_()),
-            ("source", pa.string()),
-            ("date_utc", pa.int64()),
-            ("seq", pa.int64()),
-        ]
-    )
-    return pa.Table.from_pylist(rows, schema=schema)
+    return pa.Table.from_pylist(rows, schema=PARTITION_SCHEMA)
 
 
 def _order(table: pa.Table) -> pa.Array:

@@ -482,10 +482,7 @@ def _examine_line(
         return
     for index, examined, version in examine_value(parsed[1], legacy_hash):
         release_where = Position(where.file, where.line, where.offset, index)
-        if examined[0]:
-            _add_release(columns, release_where, examined, version, value)
-        else:
-            refused.append((value, (release_where, examined)))
+        _add_examined(columns, refused, release_where, examined, version, value)
 
 
 def _examine_item(
@@ -500,6 +497,17 @@ def _examine_item(
     """One release of a package whose other releases were read in C (the package parsed, so its
     release does too)."""
     examined = examine(_upgraded(orjson.loads(text), version), version, legacy_hash)
+    _add_examined(columns, refused, where, examined, version, value)
+
+
+def _add_examined(
+    columns: dict[str, list[Any]],
+    refused: list[tuple[int, BadInput | tuple[Position, Examined]]],
+    where: Position,
+    examined: Examined,
+    version: str,
+    value: int,
+) -> None:
     if examined[0]:
         _add_release(columns, where, examined, version, value)
     else:
