@@ -246,3 +246,38 @@ def test_files_are_named_by_their_sha256_in_the_manifest(tmp_path: Path) -> None
     assert (summary.files_read, summary.files_skipped, summary.releases_new) == (1, 1, 1)
     names = set(Warehouse(warehouse).read_manifest()["files"])
     assert names == {hashlib.sha256(path.read_bytes()).hexdigest() for path in (first, same_size)}
+
+
+def test_reading_goes_on_while_a_new_file_is_hashed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file of a size not seen before is read while its SHA-256 is worked out: commits wait
+    for the digest, the reading does not."""
+    import hashlib
+    import threading
+
+    monkeypatch.setattr(ingest_module, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(ingest_module, "CHUNK_BYTES", 400)
+    monkeypatch.setattr(ingest_module, "BATCH_SIZE", 5)
+    source = write_lines(
+        tmp_path / "a.jsonl", [orjson.dumps(release(release_id=str(n))) for n in range(60)]
+    )
+    all_read = threading.Event()
+    take_block = ingest_module.Ingester._take_block
+
+    def taking(self, block, record, skip):  # type: ignore[no-untyped-def]
+        take_block(self, block, record, skip)
+        if self.summary.releases_read == 60:
+            all_read.set()
+
+    def slow_digest(path: Path) -> str:
+        if not all_read.wait(timeout=30):
+            raise AssertionError("the reading stopped to wait for the digest")
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    monkeypatch.setattr(ingest_module.Ingester, "_take_block", taking)
+    monkeypatch.setattr(ingest_module, "_file_digest", slow_digest)
+    summary = ingest([source], tmp_path / "wh", workers=2)
+    assert summary.releases_new == 60
+    manifest = Warehouse(tmp_path / "wh").read_manifest()
+    assert list(manifest["files"]) == [hashlib.sha256(source.read_bytes()).hexdigest()]

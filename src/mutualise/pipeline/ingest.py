@@ -728,7 +728,9 @@ class Ingester:
                 number += 1
             record["items_done"] = max(done, number)
             self.pending_files[digest] = record
-            if len(self.batch) >= BATCH_SIZE:
+            # A commit names the file by its digest: while that is being worked out, the batch
+            # (references to the workers' files, mostly) grows instead of the workers waiting.
+            if len(self.batch) >= BATCH_SIZE and (isinstance(digest, str) or digest.done()):
                 self.commit()
         record["complete"] = True
         record["finished_at"] = datetime.now(UTC).isoformat()
