@@ -5,11 +5,14 @@
 
 Inputs (JSON Lines, one release per line):
 - real: the Contracts Finder 2025 sample (200 releases, 190 ocids) replicated with rewritten ocids;
-- large: the same, scaled to --large releases (a stand-in until the synthetic world is used);
-  ocdskit runs on its first --ocdskit-large releases only (it would take too long on all).
+- large: with --world, a synthetic world's OCDS as one file (ocdskit gets every release of a
+  sample of its ocids, --ocdskit-large releases); without, the sample scaled to --large releases
+  (ocdskit on its first --ocdskit-large).
 
-Both tools run as child processes; peak memory is the largest sum of PSS (proportional set size,
-so pages shared by forked workers count once) over the process and its children, every 50 ms.
+Both tools run as child processes, --repeat times each, in alternating pairs (the report gives
+each pair's ratio). Peak memory is the largest sum of PSS (proportional set size, so pages shared
+by forked workers count once) over the process and its children, every 50 ms, in one more run of
+each: reading PSS slows the run it samples.
 CPU seconds (user + system of the process and its reaped workers) are reported beside wall
 seconds: on a shared machine they show the work done when the wall clock mostly shows the load.
 Ours is measured end to end (ingest + compile, from the same JSON Lines file to compiled
@@ -154,40 +157,54 @@ def _children_cpu() -> float:
 
 
 def measure(
-    command: list[str], stdin: Path | None = None, stdout: Path | None = None
+    command: list[str],
+    stdin: Path | None = None,
+    stdout: Path | None = None,
+    sample_memory: bool = True,
 ) -> tuple[float, int, str, float]:
-    """Run a command; return (seconds, peak memory (PSS) of the process tree in bytes, its
-    output, CPU seconds of the process tree)."""
+    """Run a command; return (seconds, peak memory (PSS) of the process tree in bytes, or 0
+    without `sample_memory`, its output, CPU seconds of the process tree)."""
     cpu_before = _children_cpu()
     started = time.monotonic()
     with open(stdin or os.devnull, "rb") as given, open(stdout or os.devnull, "wb") as taken:
         capture = subprocess.PIPE if stdout is None else taken
         process = subprocess.Popen(command, stdin=given, stdout=capture, stderr=subprocess.DEVNULL)
-        watched = psutil.Process(process.pid)
-        peak = 0
-        while process.poll() is None:
-            try:
-                tree = [watched, *watched.children(recursive=True)]
-                # PSS, not RSS: forked workers share their parent's pages, which RSS would count
-                # once per process.
-                peak = max(peak, sum(p.memory_full_info().pss for p in tree if p.is_running()))
-            except psutil.Error:
-                pass
-            time.sleep(0.05)
-        output = process.stdout.read().decode() if process.stdout else ""
+        peak = _peak_memory(process) if sample_memory else 0
+        output = process.communicate()[0]
     seconds = time.monotonic() - started
     if process.returncode:
         raise SystemExit(f"{command[0]} failed with exit code {process.returncode}")
-    return seconds, peak, output, _children_cpu() - cpu_before
+    return seconds, peak, output.decode() if output else "", _children_cpu() - cpu_before
 
 
-def run_ocdskit(path: Path, schema: Path, work: Path, upgrade: bool = False) -> dict:
+def _peak_memory(process: subprocess.Popen) -> int:
+    """The largest PSS of the process and its children, sampled every 50 ms until it ends. PSS,
+    not RSS: forked workers share their parent's pages, which RSS would count once per process.
+    Reading it costs the kernel a walk of every mapping, which slowed a 12 s run by about 1 s
+    here: timed runs do not sample it."""
+    watched = psutil.Process(process.pid)
+    peak = 0
+    while process.poll() is None:
+        try:
+            tree = [watched, *watched.children(recursive=True)]
+            peak = max(peak, sum(p.memory_full_info().pss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    return peak
+
+
+def run_ocdskit(
+    path: Path, schema: Path, work: Path, upgrade: bool = False, sample_memory: bool = False
+) -> dict:
     """`ocdskit compile`; with `upgrade`, after `ocdskit upgrade 1.0:1.1` in a pipe, as ocdskit
     asks for input that mixes OCDS 1.0 and 1.1 (ours upgrades 1.0 as it ingests)."""
     ocdskit = shlex.quote(str(Path(PYTHON).with_name("ocdskit")))
     compile_command = f"{ocdskit} compile --schema {shlex.quote(str(schema))}"
     command = f"{ocdskit} upgrade 1.0:1.1 | {compile_command}" if upgrade else compile_command
-    seconds, peak, _, cpu = measure(["/bin/sh", "-c", command], path, work / "ocdskit.out")
+    seconds, peak, _, cpu = measure(
+        ["/bin/sh", "-c", command], path, work / "ocdskit.out", sample_memory
+    )
     releases = count_releases(path)
     return {
         "releases": releases,
@@ -199,11 +216,14 @@ def run_ocdskit(path: Path, schema: Path, work: Path, upgrade: bool = False) -> 
     }
 
 
-def run_ours(path: Path, work: Path) -> dict:
+def run_ours(path: Path, work: Path, sample_memory: bool = False) -> dict:
     import json
+    import shutil
 
     warehouse = Path(tempfile.mkdtemp(dir=work, prefix="warehouse-"))
-    seconds, peak, output, cpu = measure([PYTHON, "-c", OURS, str(path), str(warehouse)])
+    command = [PYTHON, "-c", OURS, str(path), str(warehouse)]
+    seconds, peak, output, cpu = measure(command, sample_memory=sample_memory)
+    shutil.rmtree(warehouse)
     result = json.loads(output.strip().splitlines()[-1])
     releases = result["releases"]
     return {
@@ -219,17 +239,19 @@ def run_ours(path: Path, work: Path) -> dict:
     }
 
 
-def alternate(repeat: int, ocdskit: Callable[[], dict], ours: Callable[[], dict]) -> dict:
+def alternate(repeat: int, ocdskit: Callable[[bool], dict], ours: Callable[[bool], dict]) -> dict:
     """Run the two tools `repeat` times, one after the other: on a machine whose speed moves with
     its neighbours, each pair of neighbouring runs shares the machine's state, so their ratio
-    holds better than either figure does. The median run of each, and every pair's ratios."""
+    holds better than either figure does. Then one more run of each, sampling its memory. The
+    median timed run of each (with the memory run's peak), and every pair's ratios."""
     pairs = []
     for _ in range(repeat):
-        pairs.append((ocdskit(), ours()))
+        pairs.append((ocdskit(False), ours(False)))
         print(pairs[-1], flush=True)
+    theirs_memory, ours_memory = ocdskit(True)["rss"], ours(True)["rss"]
     return {
-        "ocdskit": _median_run([pair[0] for pair in pairs]),
-        "ours": _median_run([pair[1] for pair in pairs]),
+        "ocdskit": {**_median_run([pair[0] for pair in pairs]), "rss": theirs_memory},
+        "ours": {**_median_run([pair[1] for pair in pairs]), "rss": ours_memory},
         "ratios": [ours_["rate"] / theirs["rate"] for theirs, ours_ in pairs],
         "compile_ratios": [ours_["compile_rate"] / theirs["rate"] for theirs, ours_ in pairs],
     }
@@ -254,8 +276,9 @@ def report(rows: list[tuple[str, dict]], load: float, repeat: int) -> str:
         "through the merge) as one JSON Lines file of releases and release packages. "
         "Ours = `ingest` + `compile_releases` as one child process (2 worker processes), from the same "
         "JSON Lines file to compiled releases; ocdskit = `ocdskit compile --schema <shipped patched schema>`. "
-        f"Each input: {repeat} pairs of runs (ocdskit, then ours); the table shows each tool's "
-        "median run, the ratios are each pair's.",
+        f"Each input: {repeat} timed pairs of runs (ocdskit, then ours); the table shows each "
+        "tool's median run, the ratios are each pair's; peak memory comes from one more run of "
+        "each, as sampling it slows the run it samples.",
         "",
         "| input | tool | releases | wall seconds | releases/s (wall) | CPU seconds | releases per CPU second | peak memory (PSS) |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
@@ -345,8 +368,8 @@ def main() -> None:
                 f"Contracts Finder 2025 × {args.real // 200}",
                 alternate(
                     args.repeat,
-                    lambda: run_ocdskit(real, schema, work),
-                    lambda: run_ours(real, work),
+                    lambda memory: run_ocdskit(real, schema, work, sample_memory=memory),
+                    lambda memory: run_ours(real, work, memory),
                 ),
             )
         )
@@ -355,8 +378,8 @@ def main() -> None:
             subset = whole_ocid_sample(large, work / "subset.jsonl", args.ocdskit_large)
             runs = alternate(
                 args.repeat,
-                lambda: run_ocdskit(subset, schema, work, upgrade=True),
-                lambda: run_ours(large, work),
+                lambda memory: run_ocdskit(subset, schema, work, True, memory),
+                lambda memory: run_ours(large, work, memory),
             )
             rows.append(
                 (
@@ -373,8 +396,8 @@ def main() -> None:
                     f"scaled sample, {args.large:,} releases (ocdskit on {min(args.ocdskit_large, args.large):,})",
                     alternate(
                         args.repeat,
-                        lambda: run_ocdskit(subset, schema, work),
-                        lambda: run_ours(large, work),
+                        lambda memory: run_ocdskit(subset, schema, work, sample_memory=memory),
+                        lambda memory: run_ours(large, work, memory),
                     ),
                 )
             )
