@@ -153,3 +153,28 @@ def test_a_failed_compile_leaves_the_earlier_table_and_no_staging_folder(
     assert sorted(path.read_bytes() for path in compiled_dir.glob("*.parquet")) == before
     assert [path.name for path in compiled_dir.parent.iterdir() if path.name.startswith(".")] == []
     assert list((warehouse / "tmp").glob("partitions-*")) == []
+
+
+def test_compiled_files_hold_whole_row_groups(
+    small_input: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """Each compiled file is written in row groups of OUTPUT_ROWS (but its last), however many
+    rows each partition gives: flatten shares row groups between its workers."""
+    import pyarrow.parquet as pq
+
+    import mutualise.pipeline.compile as compile_module
+
+    monkeypatch.setattr(compile_module, "PARTITION_BYTES", 20_000)
+    monkeypatch.setattr(compile_module, "OUTPUT_ROWS", 25)
+    warehouse = tmp_path / "wh"
+    ingest([small_input], warehouse)
+    summary = compile_releases(warehouse, workers=2)
+    sizes = [
+        [metadata.row_group(group).num_rows for group in range(metadata.num_row_groups)]
+        for metadata in (
+            pq.ParquetFile(path).metadata
+            for path in Warehouse(warehouse).compiled_dir.glob("*.parquet")
+        )
+    ]
+    assert sum(map(sum, sizes)) == summary.compiled
+    assert all(size == 25 for file in sizes for size in file[:-1]) and len(sizes) > 1

@@ -90,3 +90,16 @@ def test_amounts_written_as_text() -> None:
     assert decimal("25 000") == 25000
     assert decimal("1 000,50") == decimal("1000.50")
     assert decimal(float("inf")) is None and decimal(True) is None
+
+
+def test_the_edge_shares_row_groups_by_rows() -> None:
+    """Row groups of alternating sizes (as compile writes a partition's rows and then the rest)
+    are shared so that each worker gets about as many rows, in the order they are stored."""
+    from mutualise.pipeline.flatten import _balanced
+
+    groups = [("a.parquet", index, 10_000 if index % 2 == 0 else 700) for index in range(20)]
+    shares = _balanced(groups, 2)
+    rows = [sum(group[2] for group in share) for share in shares]
+    assert sum(rows) == 107_000 and max(rows) - min(rows) <= 10_000
+    assert all(share == sorted(share) for share in shares)
+    assert sorted(group for share in shares for group in share) == groups

@@ -232,10 +232,14 @@ def test_duplicates_and_conflicts_in_blocks_read_by_workers(
     assert not [path.name for path in releases_dir.iterdir() if path.name.startswith(".")]
 
 
-def test_files_are_named_by_their_sha256_in_the_manifest(tmp_path: Path) -> None:
-    """A file of a new size has its digest worked out while it is read; one of a size seen
+def test_files_are_named_by_their_sha256_in_the_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big file of a new size has its digest worked out while it is read; one of a size seen
     before, before it is read (it may be that file again); both are named by their SHA-256."""
     import hashlib
+
+    monkeypatch.setattr(ingest_module, "PARALLEL_MIN_BYTES", 0)  # every file is big
 
     first = write_lines(tmp_path / "a.jsonl", [orjson.dumps(release())])
     same_size = write_lines(tmp_path / "b.jsonl", [orjson.dumps(release(release_id="2"))])

@@ -209,6 +209,8 @@ class _PartWriter:
             path, COMPILED_SCHEMA, compression="zstd", **COMPILED_PARQUET
         )
         self.rows: dict[str, list[Any]] = {name: [] for name in COMPILED_SCHEMA.names}
+        self.pending: list[pa.Table] = []  # compiled in C, not yet a whole row group
+        self.pending_rows = 0
 
     def add(self, row: dict[str, Any]) -> None:
         for name, values in self.rows.items():
@@ -217,8 +219,17 @@ class _PartWriter:
             self.flush()
 
     def add_table(self, table: pa.Table) -> None:
+        """Rows written in row groups of OUTPUT_ROWS whatever the tables' sizes (flatten shares
+        the row groups between its workers)."""
         self.flush()
-        self.writer.write_table(table, row_group_size=OUTPUT_ROWS)
+        self.pending.append(table)
+        self.pending_rows += table.num_rows
+        if self.pending_rows >= OUTPUT_ROWS:
+            whole = pa.concat_tables(self.pending)
+            cut = self.pending_rows - self.pending_rows % OUTPUT_ROWS
+            self.writer.write_table(whole.slice(0, cut), row_group_size=OUTPUT_ROWS)
+            self.pending = [whole.slice(cut)]
+            self.pending_rows -= cut
 
     def flush(self) -> None:
         if self.rows["ocid"]:
@@ -227,6 +238,8 @@ class _PartWriter:
 
     def close(self) -> None:
         self.flush()
+        if self.pending_rows:
+            self.writer.write_table(pa.concat_tables(self.pending), row_group_size=OUTPUT_ROWS)
         self.writer.close()
 
 

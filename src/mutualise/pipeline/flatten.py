@@ -93,22 +93,38 @@ def _edge_tasks(
 ) -> list[tuple[str, list[str], str]]:
     """Split the compiled table's row groups between workers (each row group is ~50k ocids)."""
     files = sorted(str(path) for path in warehouse.compiled_dir.glob("*.parquet"))
-    groups: list[tuple[str, int]] = []
+    groups: list[tuple[str, int, int]] = []  # (file, row group, rows)
     for path in files:
-        groups.extend((path, index) for index in range(pq.ParquetFile(path).num_row_groups))
+        metadata = pq.ParquetFile(path).metadata
+        groups.extend(
+            (path, index, metadata.row_group(index).num_rows)
+            for index in range(metadata.num_row_groups)
+        )
     if len(groups) <= 1 or workers <= 1:
         return [(str(staging / "part-0.parquet"), files, "")]
     # Row groups are split into per-worker fragment files so each worker reads only its share.
     tasks = []
-    for worker in range(min(workers, len(groups))):
-        mine = groups[worker::workers]
+    for worker, mine in enumerate(_balanced(groups, min(workers, len(groups)))):
         fragment_paths = []
-        for number, (path, index) in enumerate(mine):
+        for number, (path, index, _) in enumerate(mine):
             fragment = staging / f".in-{worker}-{number}.parquet"
             pq.write_table(pq.ParquetFile(path).read_row_group(index), fragment)
             fragment_paths.append(str(fragment))
         tasks.append((str(staging / f"part-{worker}.parquet"), fragment_paths, ""))
     return tasks
+
+
+def _balanced(groups: list[tuple[str, int, int]], workers: int) -> list[list[tuple[str, int, int]]]:
+    """Row groups shared so that each worker gets about as many rows: the largest first, each to
+    the worker with the fewest so far (row groups differ in size: taking every other one could
+    give one worker all the big ones)."""
+    shares: list[list[tuple[str, int, int]]] = [[] for _ in range(workers)]
+    rows = [0] * workers
+    for group in sorted(groups, key=lambda group: -group[2]):
+        worker = rows.index(min(rows))
+        shares[worker].append(group)
+        rows[worker] += group[2]
+    return [sorted(share) for share in shares]
 
 
 def _swap(staging: Path, target: Path) -> None:

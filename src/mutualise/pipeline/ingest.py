@@ -739,11 +739,12 @@ class Ingester:
         self._report(force=True)
 
     def _digest(self, path: Path) -> str | Future[str]:
-        """The file's SHA-256, which names it in the manifest. A file of a size no file read
-        before has is new whatever its digest: that is worked out on a thread while the file is
-        read (a commit waits for it), not before."""
+        """The file's SHA-256, which names it in the manifest. A big file (read by the workers)
+        of a size no file read before has is new whatever its digest: that is worked out on a
+        thread while the file is read (a commit waits for it), not before."""
         size = path.stat().st_size
-        if any(state.get("size") == size for state in self.manifest["files"].values()):
+        seen = any(state.get("size") == size for state in self.manifest["files"].values())
+        if seen or self.workers < 2 or size < PARALLEL_MIN_BYTES:
             return _file_digest(path)
         return self.hasher.submit(_file_digest, path)
 
