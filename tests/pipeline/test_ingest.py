@@ -285,3 +285,28 @@ def test_reading_goes_on_while_a_new_file_is_hashed(
     assert summary.releases_new == 60
     manifest = Warehouse(tmp_path / "wh").read_manifest()
     assert list(manifest["files"]) == [hashlib.sha256(source.read_bytes()).hexdigest()]
+
+
+def test_seq_numbers_are_unique_and_in_file_order_in_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers number a block's releases from byte offsets: the releases of one line (a record
+    package's, which share an item number) still get a number each, in file order."""
+    monkeypatch.setattr(ingest_module, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(ingest_module, "CHUNK_BYTES", 500)
+    same_date = "2025-01-01T00:00:00Z"
+    record = {
+        "ocid": "ocds-x-9",
+        "releases": [release("ocds-x-9", str(n), same_date, parties=[]) for n in range(4)],
+    }
+    lines = [
+        orjson.dumps(release(release_id="a", parties=[])),
+        orjson.dumps({"version": "1.1", "records": [record]}),
+        orjson.dumps({"version": "1.1", "releases": [release("ocds-x-8", "p", parties=[])]}),
+        orjson.dumps(release(release_id="b", parties=[])),
+    ]
+    warehouse = tmp_path / "wh"
+    ingest([write_lines(tmp_path / "a.jsonl", lines)], warehouse, workers=2)
+    rows = Warehouse(warehouse).connect().sql("SELECT seq, release_id FROM releases").fetchall()
+    assert len({seq for seq, _ in rows}) == len(rows) == 7
+    assert [release_id for _, release_id in sorted(rows)] == ["a", "0", "1", "2", "3", "p", "b"]

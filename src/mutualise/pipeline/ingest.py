@@ -383,7 +383,7 @@ class Staging:
 
     folder: str
     source: str
-    seq_base: int  # a release's seq is seq_base + its line's byte offset + its item number
+    seq_base: int  # a release's seq: seq_base + its line's byte offset + its place in the line
 
 
 KEY_COLUMNS = ["value", "key", "content_hash", "byte_offset", "item", "raw_id"]
@@ -428,13 +428,13 @@ def examine_block(args: tuple) -> Block:
 
 def _stage(table: pa.Table, staging: Staging) -> str:
     """Write a block's releases to a release file of its own, under a name no commit lists yet.
-    Seq numbers come from byte offsets, so a worker needs no count from the blocks before (a
-    package's items fit within its line: the numbers never collide)."""
-    offsets = int64_values(table["byte_offset"]) + int64_values(table["item"])
+    Seq numbers come from byte offsets, so a worker needs no count from the blocks before: a
+    release's is its line's offset plus its place among the line's releases (fewer than the
+    line's bytes, so the numbers never collide)."""
     columns = {
         **{name: table[name] for name in table.column_names},
         "source": repeated_string(staging.source, table.num_rows),
-        "seq": int64_array(staging.seq_base + offsets),
+        "seq": int64_array(staging.seq_base + _seq_offsets(table)),
     }
     releases = pa.Table.from_arrays(
         [columns[name] for name in RELEASE_SCHEMA.names], schema=RELEASE_SCHEMA
@@ -442,6 +442,16 @@ def _stage(table: pa.Table, staging: Staging) -> str:
     target = Path(staging.folder) / f".staged-{uuid.uuid4().hex}.parquet"
     pq.write_table(releases, target, compression="zstd", **RELEASE_PARQUET)
     return str(target)
+
+
+def _seq_offsets(table: pa.Table) -> np.ndarray:
+    """Each row's line offset plus its place among its line's rows (the table is in file order;
+    a record's releases share an item number, so that cannot serve)."""
+    values = int64_values(table["value"])
+    rows = np.arange(len(values))
+    firsts = np.flatnonzero(np.diff(values, prepend=-1))  # each line's first row
+    places = rows - np.repeat(firsts, np.diff(np.append(firsts, len(values))))
+    return int64_values(table["byte_offset"]) + places
 
 
 def _in_file_order(tables: list[pa.Table]) -> pa.Table:
