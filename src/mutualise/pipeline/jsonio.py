@@ -364,15 +364,15 @@ class FileSlice:
         return data
 
 
-Block = bytes | FileSlice
+BlockData = bytes | FileSlice  # a block of lines, or where to read it
 
 
-def block_lines(block: Block) -> int:
+def block_lines(block: BlockData) -> int:
     """The line ends in a block."""
     return block.lines if isinstance(block, FileSlice) else block.count(b"\n")
 
 
-def jsonl_blocks(path: Path, block_bytes: int) -> Iterator[tuple[str, Block, int, int]] | None:
+def jsonl_blocks(path: Path, block_bytes: int) -> Iterator[tuple[str, BlockData, int, int]] | None:
     """A JSON Lines file (plain or gzipped) in blocks cut at line ends:
     (label, block, byte offset of the block, number of its first line). A plain file's blocks
     are `FileSlice`s; a gzipped file's are the decompressed bytes.
@@ -395,7 +395,7 @@ def jsonl_blocks(path: Path, block_bytes: int) -> Iterator[tuple[str, Block, int
     return _blocks(path, block_bytes) if compressed else _slices(path, block_bytes)
 
 
-def _blocks(path: Path, block_bytes: int) -> Iterator[tuple[str, Block, int, int]]:
+def _blocks(path: Path, block_bytes: int) -> Iterator[tuple[str, BlockData, int, int]]:
     label = str(path)
     start, line = 0, 1
     # ISA-L's gzip: the same stream as the gzip module, read 2-3 times faster (big files only;
@@ -423,7 +423,7 @@ def _blocks(path: Path, block_bytes: int) -> Iterator[tuple[str, Block, int, int
             yield label, rest, start, line
 
 
-def _slices(path: Path, block_bytes: int) -> Iterator[tuple[str, Block, int, int]]:
+def _slices(path: Path, block_bytes: int) -> Iterator[tuple[str, BlockData, int, int]]:
     """A plain file's blocks by place: read here only to find the line ends."""
     label = str(path)
     start, line = 0, 1
