@@ -4,11 +4,11 @@ Streaming, so memory stays flat however large the input, in two passes over the 
 - split: worker processes each read their share of the release files and write every row into
   one of N partitions by a hash of the ocid (uncompressed Arrow files in the warehouse's tmp
   folder), N chosen so a partition holds about PARTITION_BYTES of JSON;
-- merge: each worker takes every other partition, sorts it by (ocid, date, ingest order) and
-  compiles it by the OCDS merge rules (identical output to ocdsmerge): in C
+- merge: the partitions are dealt into a few jobs per worker, taken as workers come free; a job
+  sorts each of its partitions by (ocid, date, ingest order) and compiles it by the OCDS merge rules (identical output to ocdsmerge): in C
   (`native.compile_sorted`), or with `merge.Merger` for what the C merge leaves, for versioned
-  releases and when the C module is off. Each worker writes its own Parquet file; nothing but
-  file names crosses between processes.
+  releases and when the C module is off. Each job writes its own Parquet file; nothing but file
+  names crosses between processes.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def merge_group(
 
 @dataclass
 class _Job:
-    """The partitions one worker merges, and where it writes them."""
+    """The partitions one job merges, and where it writes them."""
 
     partitions: list[list[str]]  # each partition's Arrow files
     target: str
